@@ -1,0 +1,39 @@
+# Two commands a new user needs (see README): `make run` (build and publish a release) and `make test`.
+# Both create .venv from pyproject.toml on first use; nothing else has to be installed by hand.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+export GX_ANALYTICS_ENABLED := false
+export DAGSTER_HOME ?= $(CURDIR)/data/dagster_home
+
+.PHONY: run test lint format dev validate install clean-data
+
+$(BIN)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e ".[dev]"
+	touch $@
+
+install: $(BIN)/.installed
+
+## Materialize every asset on the snapshot and publish a release.
+run: $(BIN)/.installed
+	$(BIN)/python -m pipelines.cli release
+
+## Lint, format check and the whole test suite (what .ci/run calls).
+test: $(BIN)/.installed
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/python -m pytest
+
+format: $(BIN)/.installed
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+## Dagster UI on http://127.0.0.1:3000 (same instance as `make run`, so its runs show up).
+dev: $(BIN)/.installed
+	mkdir -p $(DAGSTER_HOME)
+	$(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
+
+validate: $(BIN)/.installed
+	$(BIN)/dagster definitions validate -w workspace.yaml

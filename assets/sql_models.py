@@ -1,0 +1,114 @@
+"""SQL models in ``dbt_like_sql/`` as Dagster assets: one file = one DuckDB table = one asset.
+
+The folder is the schema (``staging``, ``intermediate``, ``marts``), the file stem the table and the asset
+name. Dependencies are read from the SQL itself with sqlglot (every ``schema.table`` it selects from), so a
+model that starts reading another table gets the edge without any Python change. The leading ``/* ... */``
+block is YAML (description, grain, columns) and feeds the asset description, the column docs in the UI and
+the data dictionary.
+"""
+
+import hashlib
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import dagster as dg
+import sqlglot
+import yaml
+from dagster_duckdb import DuckDBResource
+from sqlglot import exp
+
+from assets.warehouse import table_metadata
+
+MODEL_LAYERS = ("staging", "intermediate", "marts")
+_HEADER = re.compile(r"^\s*/\*(.*?)\*/", re.DOTALL)
+
+
+@dataclass(frozen=True)
+class SqlModel:
+    name: str
+    schema: str
+    path: Path
+    sql: str
+    description: str
+    grain: str
+    columns: dict[str, str]
+    upstream: tuple[str, ...]
+
+    @property
+    def qualified(self) -> str:
+        return f"{self.schema}.{self.name}"
+
+
+def read_model(path: Path) -> SqlModel:
+    text = path.read_text()
+    match = _HEADER.match(text)
+    if not match:
+        raise ValueError(f"{path}: a model starts with a /* YAML */ header (description, grain, columns)")
+    header = yaml.safe_load(match.group(1)) or {}
+    for key in ("description", "grain", "columns"):
+        if not header.get(key):
+            raise ValueError(f"{path}: header has no `{key}`")
+    body = text[match.end() :].strip()
+    return SqlModel(
+        name=path.stem,
+        schema=path.parent.name,
+        path=path,
+        sql=body,
+        description=" ".join(str(header["description"]).split()),
+        grain=str(header["grain"]),
+        columns={str(k): str(v) for k, v in header["columns"].items()},
+        upstream=referenced_tables(body),
+    )
+
+
+def referenced_tables(sql: str) -> tuple[str, ...]:
+    """Tables a query reads, as ``schema.table`` (CTE names and unqualified names are not tables)."""
+    tree = sqlglot.parse_one(sql, read="duckdb")
+    ctes = {cte.alias_or_name for cte in tree.find_all(exp.CTE)}
+    found = {f"{t.db}.{t.name}" for t in tree.find_all(exp.Table) if t.db and t.name not in ctes}
+    return tuple(sorted(found))
+
+
+def discover_models(sql_dir: Path) -> list[SqlModel]:
+    return [read_model(p) for layer in MODEL_LAYERS for p in sorted((sql_dir / layer).glob("*.sql"))]
+
+
+def build_model_asset(model: SqlModel) -> dg.AssetsDefinition:
+    deps = [dg.AssetKey(t.split(".")[1]) for t in model.upstream]
+    column_schema = dg.TableSchema(columns=[dg.TableColumn(n, description=d) for n, d in model.columns.items()])
+
+    @dg.asset(
+        name=model.name,
+        group_name=model.schema,
+        kinds={"duckdb", "sql"},
+        deps=deps,
+        description=f"{model.description}\n\nGrain: {model.grain}. SQL: dbt_like_sql/{model.schema}/{model.path.name}",
+        metadata={
+            "dagster/column_schema": column_schema,
+            "sql_file": f"dbt_like_sql/{model.schema}/{model.path.name}",
+        },
+        code_version=hashlib.sha256(model.sql.encode()).hexdigest()[:16],
+    )
+    def _model(context: dg.AssetExecutionContext, warehouse: DuckDBResource) -> dg.MaterializeResult:
+        with warehouse.get_connection() as con:
+            con.execute(f"create schema if not exists {model.schema}")
+            con.execute("begin transaction")
+            con.execute(f"create or replace table {model.qualified} as\n{model.sql}")
+            con.execute("commit")
+            metadata = table_metadata(con, model.qualified)
+            actual = [r[0] for r in con.execute(f"describe {model.qualified}").fetchall()]
+        undocumented = [c for c in actual if c not in model.columns]
+        missing = [c for c in model.columns if c not in actual]
+        if undocumented or missing:
+            raise ValueError(
+                f"{model.path}: header columns disagree with the table: undocumented {undocumented}, absent {missing}"
+            )
+        context.log.info(f"{model.qualified}: {metadata['dagster/row_count'].value:,} rows")
+        return dg.MaterializeResult(metadata=metadata)
+
+    return _model
+
+
+def build_model_assets(sql_dir: Path) -> list[dg.AssetsDefinition]:
+    return [build_model_asset(m) for m in discover_models(sql_dir)]

@@ -1,0 +1,44 @@
+"""Helpers every asset uses to write a table to the DuckDB warehouse and describe it in Dagster metadata."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import dagster as dg
+import polars as pl
+
+PREVIEW_ROWS = 5
+
+
+def replace_table(con: Any, qualified: str, frame: pl.DataFrame) -> None:
+    """Create or replace ``schema.table`` from a Polars frame in one transaction."""
+    schema = qualified.split(".")[0]
+    con.execute(f"create schema if not exists {schema}")
+    con.register("_incoming", frame.to_arrow())
+    try:
+        con.execute("begin transaction")
+        con.execute(f"create or replace table {qualified} as select * from _incoming")
+        con.execute("commit")
+    finally:
+        con.unregister("_incoming")
+
+
+def table_metadata(con: Any, qualified: str) -> dict[str, Any]:
+    """Row count, column schema and a markdown preview: what a user expects to see for a table in the UI."""
+    rows = con.execute(f"select count(*) from {qualified}").fetchone()[0]
+    columns = con.execute(f"describe {qualified}").fetchall()
+    preview = con.sql(f"select * from {qualified} limit {PREVIEW_ROWS}").pl()
+    return {
+        "dagster/row_count": dg.MetadataValue.int(int(rows)),
+        "dagster/column_schema": dg.TableSchema(columns=[dg.TableColumn(name=c[0], type=str(c[1])) for c in columns]),
+        "dagster/table_name": qualified,
+        "preview": dg.MetadataValue.md(_markdown(preview)),
+    }
+
+
+def _markdown(frame: pl.DataFrame) -> str:
+    if frame.is_empty():
+        return "_empty_"
+    header = "| " + " | ".join(frame.columns) + " |\n|" + "---|" * frame.width + "\n"
+    body = "\n".join("| " + " | ".join("" if v is None else str(v) for v in row) + " |" for row in frame.iter_rows())
+    return header + body

@@ -1,0 +1,5 @@
+-- The newest release's indicator catalog.
+create or replace view latest_indicator_catalog as
+select c.*
+from indicator_catalog as c
+where c.release_id = (select release_id from releases order by created_at desc, release_id desc limit 1)

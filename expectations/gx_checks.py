@@ -1,0 +1,216 @@
+"""Turn the Great Expectations suites in ``expectations/suites/*.json`` into blocking Dagster asset checks.
+
+Each suite file is a GX 1.x expectation suite whose ``meta`` names the asset it checks, the DuckDB table to
+read, the columns that identify a record in failure messages, and run-time parameters (value sets read from
+other tables, e.g. the known county GEOIDs). Expectation ``meta.severity`` is ``critical`` (a failure blocks
+everything downstream, so no release is published), ``warning`` or ``info`` (reported, not blocking).
+
+Great Expectations takes ~4 s to import, so it is imported inside ``run_suite`` only: loading the code location
+stays fast.
+"""
+
+import json
+import logging
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+from dagster_duckdb import DuckDBResource
+
+SEVERITIES = ("critical", "warning", "info")
+_MAX_EXAMPLES = 5
+
+
+@dataclass
+class ExpectationOutcome:
+    expectation: str
+    column: str | None
+    severity: str
+    success: bool
+    unexpected_count: int | None
+    examples: list[Any] = field(default_factory=list)
+    records: list[dict[str, Any]] = field(default_factory=list)
+    why: str | None = None
+    error: str | None = None
+
+    def message(self, suite: str) -> str:
+        what = f"{suite}: {self.expectation}" + (f" on column {self.column!r}" if self.column else "")
+        if self.error:
+            return f"{what} could not run: {self.error}"
+        found = f"{self.unexpected_count} unexpected value(s)" if self.unexpected_count is not None else "failed"
+        shown = "; ".join(
+            ", ".join(f"{k}={v}" for k, v in rec.items()) for rec in self.records[:_MAX_EXAMPLES]
+        ) or ", ".join(repr(v) for v in self.examples[:_MAX_EXAMPLES])
+        return f"{what}: {found}" + (f", e.g. {shown}" if shown else "") + (f" ({self.why})" if self.why else "")
+
+
+@dataclass
+class SuiteOutcome:
+    suite: str
+    table: str
+    rows: int
+    outcomes: list[ExpectationOutcome]
+
+    @property
+    def failed(self) -> list[ExpectationOutcome]:
+        return [o for o in self.outcomes if not o.success]
+
+    @property
+    def critical_failures(self) -> list[ExpectationOutcome]:
+        return [o for o in self.failed if o.severity == "critical"]
+
+
+def load_suite(path: Path) -> dict[str, Any]:
+    suite = json.loads(path.read_text())
+    meta = suite.get("meta") or {}
+    for key in ("asset", "table"):
+        if not meta.get(key):
+            raise ValueError(f"{path}: suite meta has no `{key}`")
+    for exp in suite.get("expectations") or []:
+        severity = (exp.get("meta") or {}).get("severity", "critical")
+        if severity not in SEVERITIES:
+            raise ValueError(f"{path}: expectation {exp.get('type')} has severity {severity!r}; expected {SEVERITIES}")
+    return suite
+
+
+def suite_columns(suite: dict[str, Any]) -> list[str]:
+    """Columns the suite reads (so checks load only what they need from a large table)."""
+    cols: list[str] = list(suite["meta"].get("record_columns") or [])
+    for exp in suite["expectations"]:
+        kwargs = exp.get("kwargs") or {}
+        cols += [kwargs["column"]] if "column" in kwargs else []
+        cols += list(kwargs.get("column_list") or [])
+        condition = kwargs.get("row_condition") or ""
+        cols += [c for c in ("geo_level", "annotation", "estimate", "moe") if c in condition]
+    return list(dict.fromkeys(cols))
+
+
+def run_suite(suite: dict[str, Any], frame: Any, parameters: dict[str, list[Any]]) -> SuiteOutcome:
+    """Validate a pandas frame against a suite with an ephemeral GX context."""
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+    import great_expectations as gx
+    from great_expectations.core.expectation_suite import ExpectationSuite
+    from great_expectations.expectations.expectation_configuration import ExpectationConfiguration
+
+    logging.getLogger("great_expectations").setLevel(logging.WARNING)
+    context = gx.get_context(mode="ephemeral")
+    try:
+        from great_expectations.data_context.types.base import ProgressBarsConfig
+
+        context.variables.progress_bars = ProgressBarsConfig(globally=False)
+    except Exception:  # progress bars are cosmetic; older/newer GX may differ
+        pass
+    batch = context.data_sources.add_pandas("frames").add_dataframe_asset(suite["name"])
+    batch_definition = batch.add_batch_definition_whole_dataframe("whole")
+    gx_suite = ExpectationSuite(name=suite["name"])
+    for exp in suite["expectations"]:
+        gx_suite.add_expectation_configuration(
+            ExpectationConfiguration(type=exp["type"], kwargs=exp.get("kwargs") or {}, meta=exp.get("meta") or {})
+        )
+    gx_suite = context.suites.add(gx_suite)
+    validation = context.validation_definitions.add(
+        gx.ValidationDefinition(name=f"{suite['name']}_validation", data=batch_definition, suite=gx_suite)
+    )
+    record_columns = [c for c in suite["meta"].get("record_columns") or [] if c in frame.columns]
+    result = validation.run(
+        batch_parameters={"dataframe": frame},
+        expectation_parameters=parameters,
+        result_format={
+            "result_format": "SUMMARY",
+            "unexpected_index_column_names": record_columns,
+            "partial_unexpected_count": _MAX_EXAMPLES,
+        },
+    )
+    outcomes = []
+    for r in result.results:
+        cfg = r.expectation_config
+        meta = cfg.meta or {}
+        info = r.exception_info or {}
+        raised = info.get("raised_exception") if isinstance(info, dict) else False
+        records = r.result.get("partial_unexpected_index_list") or []
+        outcomes.append(
+            ExpectationOutcome(
+                expectation=cfg.type,
+                column=cfg.kwargs.get("column") or (",".join(cfg.kwargs.get("column_list") or []) or None),
+                severity=meta.get("severity", "critical"),
+                success=bool(r.success),
+                unexpected_count=r.result.get("unexpected_count"),
+                examples=list(r.result.get("partial_unexpected_list") or [])[:_MAX_EXAMPLES],
+                records=[dict(rec) for rec in records[:_MAX_EXAMPLES] if isinstance(rec, dict)],
+                why=meta.get("why"),
+                error=(info.get("exception_message") if raised else None),
+            )
+        )
+    return SuiteOutcome(suite["name"], suite["meta"]["table"], len(frame), outcomes)
+
+
+def _check_result(outcome: SuiteOutcome) -> dg.AssetCheckResult:
+    failed = outcome.failed
+    critical = outcome.critical_failures
+    metadata: dict[str, Any] = {
+        "table": outcome.table,
+        "rows_validated": outcome.rows,
+        "expectations": len(outcome.outcomes),
+        "failed_expectations": len(failed),
+        "results": dg.MetadataValue.md(
+            "| expectation | column | severity | result | unexpected |\n|---|---|---|---|---|\n"
+            + "\n".join(
+                f"| {o.expectation} | {o.column or ''} | {o.severity} | {'pass' if o.success else 'FAIL'} | "
+                f"{o.unexpected_count if o.unexpected_count is not None else ''} |"
+                for o in outcome.outcomes
+            )
+        ),
+    }
+    if failed:
+        metadata["failures"] = dg.MetadataValue.text("\n".join(o.message(outcome.suite) for o in failed))
+    return dg.AssetCheckResult(
+        passed=not failed,
+        severity=dg.AssetCheckSeverity.ERROR if critical else dg.AssetCheckSeverity.WARN,
+        metadata=metadata,
+        description=(failed[0].message(outcome.suite) if failed else f"{len(outcome.outcomes)} expectations passed"),
+    )
+
+
+def _parameters(con: Any, suite: dict[str, Any]) -> dict[str, list[Any]]:
+    params: dict[str, list[Any]] = {}
+    for name, source in (suite["meta"].get("parameters") or {}).items():
+        rows = con.execute(f'select distinct "{source["column"]}" from {source["table"]}').fetchall()
+        params[name] = [r[0] for r in rows]
+    return params
+
+
+def build_suite_check(path: Path) -> dg.AssetChecksDefinition:
+    suite = load_suite(path)
+    meta = suite["meta"]
+    columns = suite_columns(suite)
+    deps = [dg.AssetKey(p["table"].split(".")[-1]) for p in (meta.get("parameters") or {}).values()]
+
+    @dg.asset_check(
+        asset=dg.AssetKey(meta["asset"]),
+        name=f"gx_{suite['name']}",
+        blocking=True,
+        description=f"Great Expectations suite {path.name}: {meta.get('description', '')}",
+        additional_deps=deps,
+    )
+    def _check(context: dg.AssetCheckExecutionContext, warehouse: DuckDBResource) -> dg.AssetCheckResult:
+        with warehouse.get_connection() as con:
+            select = ", ".join(f'"{c}"' for c in columns)
+            frame = con.execute(f"select {select} from {meta['table']}").df()
+            parameters = _parameters(con, suite)
+        context.log.info(
+            f"validating {len(frame):,} rows of {meta['table']} against {len(suite['expectations'])} expectations"
+        )
+        outcome = run_suite(suite, frame, parameters)
+        for failure in outcome.failed:
+            (context.log.error if failure.severity == "critical" else context.log.warning)(
+                failure.message(suite["name"])
+            )
+        return _check_result(outcome)
+
+    return _check
+
+
+def build_suite_checks(suite_dir: Path) -> list[dg.AssetChecksDefinition]:
+    return [build_suite_check(p) for p in sorted(suite_dir.glob("*.json"))]

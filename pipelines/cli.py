@@ -1,0 +1,82 @@
+"""Command line: ``python -m pipelines.cli release`` builds every asset and publishes a release.
+
+Runs the same job as the Dagster UI, in process, on the instance in ``DAGSTER_HOME`` (default
+``data/dagster_home``), so the run, its checks and its metadata show up in ``dagster dev`` afterwards.
+Exits non-zero, naming what failed, when any step or blocking check fails; the previous release stays as it was.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+
+from pipelines.settings import PROJECT_ROOT, settings_from_env
+
+
+def _release(_: argparse.Namespace) -> int:
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+    os.environ.setdefault("DAGSTER_HOME", str(PROJECT_ROOT / "data" / "dagster_home"))
+    os.makedirs(os.environ["DAGSTER_HOME"], exist_ok=True)
+    import dagster as dg
+
+    from assets.publish.release_writer import PUBLISHED_DB, list_releases
+    from pipelines.definitions import build_definitions
+
+    settings = settings_from_env()
+    print(f"mode: {settings.mode}; snapshot: {settings.snapshot_dir}; working data: {settings.data_dir}")
+    if settings.mode == "snapshot" and not (settings.snapshot_dir / "PROVENANCE.md").is_file():
+        print(
+            f"error: no snapshot at {settings.snapshot_dir} (expected its PROVENANCE.md). "
+            "Put ../shared beside the checkout or set SDOH_SNAPSHOT_DIR.",
+            file=sys.stderr,
+        )
+        return 2
+    started = time.monotonic()
+    defs = build_definitions(settings)
+    job = defs.resolve_job_def("build_and_publish_release")
+    with dg.DagsterInstance.get() as instance:
+        result = job.execute_in_process(instance=instance, raise_on_error=False)
+    elapsed = time.monotonic() - started
+    failures = [e for e in result.all_events if e.is_step_failure]
+    failed_checks = [
+        e.event_specific_data
+        for e in result.all_events
+        if e.event_type_value == "ASSET_CHECK_EVALUATION" and not e.event_specific_data.passed
+    ]
+    for check in failed_checks:
+        print(f"check failed: {check.asset_check_key.to_user_string()}: {check.description}", file=sys.stderr)
+    for event in failures:
+        error = event.step_failure_data.error
+        print(f"step failed: {event.step_key}: {error.message.strip() if error else ''}", file=sys.stderr)
+    if not result.success:
+        print(f"run {result.run_id} failed after {elapsed:.0f}s; no new release was published.", file=sys.stderr)
+        return 1
+    releases = list_releases(settings.published_dir)
+    latest = releases[-1]
+    tables = latest.manifest["tables"]
+    print(f"run {result.run_id} succeeded in {elapsed:.0f}s")
+    print(
+        f"release {latest.release_id}: {tables['indicator_values']['rows']:,} indicator values, "
+        f"{tables['indicator_catalog']['rows']} indicators ({len(releases)} releases in total)"
+    )
+    print(f"  files:     {latest.path}")
+    print(f"  published: {settings.published_dir / PUBLISHED_DB}")
+    print(
+        f"  try:       duckdb {settings.published_dir / PUBLISHED_DB} "
+        '"select indicator_id, count(*) from latest_indicator_values group by 1"'
+    )
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m pipelines.cli", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("release", help="materialize every asset and publish a release").set_defaults(func=_release)
+    args = parser.parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,55 @@
+"""The code location: one Definitions object with every asset, check, job and resource.
+
+Kept cheap to import (no geopandas or great_expectations at module level) because `dagster dev` reloads it often.
+"""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from assets.geographies.ref_county_geoids import ref_county_geoids
+from assets.publish.published_release import published_release
+from assets.raw.census_api_raw import census_api_raw
+from assets.seeds.config_seeds import config_seeds
+from assets.sql_models import build_model_assets
+from expectations.gx_checks import build_suite_checks
+from pipelines.resources import build_resources
+from pipelines.settings import EXPECTATIONS_DIR, SQL_DIR, Settings
+
+ALL_ASSETS = dg.AssetSelection.all()
+
+main_job = dg.define_asset_job(
+    name="build_and_publish_release",
+    selection=ALL_ASSETS,
+    description="Materialize every asset on the configured source (snapshot by default), run every check, publish a release.",
+    executor_def=dg.in_process_executor,
+)
+
+weekly_refresh = dg.ScheduleDefinition(
+    name="weekly_release",
+    job=main_job,
+    cron_schedule="0 6 * * 1",
+    execution_timezone="America/Los_Angeles",
+    default_status=dg.DefaultScheduleStatus.STOPPED,
+    description="Rebuild and publish every Monday 06:00 Pacific (stopped by default; start it in the UI).",
+)
+
+
+def build_definitions(settings: Settings | None = None) -> dg.Definitions:
+    return dg.Definitions(
+        assets=[
+            census_api_raw,
+            config_seeds,
+            ref_county_geoids,
+            *build_model_assets(SQL_DIR),
+            published_release,
+        ],
+        asset_checks=build_suite_checks(EXPECTATIONS_DIR),
+        jobs=[main_job],
+        schedules=[weekly_refresh],
+        resources=build_resources(settings),
+        executor=dg.in_process_executor,
+    )
+
+
+defs = build_definitions()

@@ -1,0 +1,59 @@
+"""Settings read from environment variables, each with a default that works on a fresh clone.
+
+Kept free of Dagster so the CLI, the tests and the code location share one definition of where the
+snapshot, the working data and the published files live.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+CONFIG_DIR = PROJECT_ROOT / "config"
+SQL_DIR = PROJECT_ROOT / "dbt_like_sql"
+EXPECTATIONS_DIR = PROJECT_ROOT / "expectations" / "suites"
+
+MODES = ("snapshot", "live")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Where data comes from and goes. The Census API key is never part of this object's repr."""
+
+    snapshot_dir: Path
+    data_dir: Path
+    mode: str
+    census_api_base_url: str
+
+    @property
+    def warehouse_path(self) -> Path:
+        return self.data_dir / "warehouse" / "sdoh.duckdb"
+
+    @property
+    def landing_dir(self) -> Path:
+        return self.data_dir / "raw"
+
+    @property
+    def published_dir(self) -> Path:
+        return self.data_dir / "published"
+
+
+def _resolve(value: str) -> Path:
+    path = Path(value).expanduser()
+    return path if path.is_absolute() else (PROJECT_ROOT / path).resolve()
+
+
+def settings_from_env(environ: dict[str, str] | None = None) -> Settings:
+    """Build settings from `SDOH_*` variables; relative paths are taken from the project root."""
+    env = os.environ if environ is None else environ
+    mode = env.get("SDOH_MODE", "snapshot").strip().lower() or "snapshot"
+    if mode not in MODES:
+        raise ValueError(f"SDOH_MODE must be one of {MODES}, got {mode!r}")
+    return Settings(
+        snapshot_dir=_resolve(env.get("SDOH_SNAPSHOT_DIR") or "../shared/data"),
+        data_dir=_resolve(env.get("SDOH_DATA_DIR") or "data"),
+        mode=mode,
+        census_api_base_url=(env.get("SDOH_CENSUS_API_BASE_URL") or "https://api.census.gov/data").rstrip("/"),
+    )

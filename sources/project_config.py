@@ -1,0 +1,221 @@
+"""The project's own configuration files (config/*.yaml), read and checked, expanded into tidy frames.
+
+Indicator definitions are data: this module turns them into the variable specification the SQL models join
+against, and into the Census API request plan. A definition that names an unknown group, role or method is a
+clear error naming the file, the indicator and the field. No Dagster import.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+import yaml
+
+from sources.census_api import CensusRequest, plan_calls
+
+METHODS = {"direct": ("value",), "proportion": ("numerator", "denominator")}
+MOE_KINDS = ("published", "not_published")
+DIRECTIONS = ("lower_is_better", "higher_is_better", "neutral")
+_VARIABLE = re.compile(r"^[A-Z]{1,3}\d{1,5}[A-Z]{0,2}_(C\d{2}_)?\d{3,4}$")
+
+
+class ConfigError(ValueError):
+    """A configuration file breaks its contract; the message names the file, the entry and the field."""
+
+
+def load_yaml(path: Path) -> Any:
+    try:
+        return yaml.safe_load(path.read_text())
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: configuration file not found") from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML: {exc}") from None
+
+
+@dataclass(frozen=True)
+class ProjectConfig:
+    groups: pl.DataFrame
+    indicators: pl.DataFrame
+    indicator_variables: pl.DataFrame
+    reliability: dict[str, Any]
+    controlled_moe_variables: pl.DataFrame
+
+    def census_requests(self) -> list[CensusRequest]:
+        """Every Census API call the indicators need, with E and (where published) M variables."""
+        spec = self.indicator_variables.with_columns(pl.col("variable").str.split("_").list.first().alias("table"))
+        calls: list[CensusRequest] = []
+        keys = ["vintage", "dataset", "geo_level", "state", "table"]
+        for key, part in spec.sort(keys, nulls_last=False).group_by(keys, maintain_order=True):
+            vintage, dataset, geo_level, state, table = key
+            variables: list[str] = []
+            for row in part.sort("variable").iter_rows(named=True):
+                variables.append(f"{row['variable']}E")
+                if row["moe_published"]:
+                    variables.append(f"{row['variable']}M")
+            calls.extend(plan_calls(vintage, dataset, geo_level, table, variables, state=state))
+        return calls
+
+
+def load_project_config(config_dir: Path) -> ProjectConfig:
+    groups = _load_groups(config_dir / "race_ethnicity_groups.yaml")
+    indicators, variables = _load_indicators(config_dir / "indicators.yaml", groups)
+    reliability = load_yaml(config_dir / "reliability.yaml")
+    census = load_yaml(config_dir / "census_api.yaml")
+    controlled = pl.DataFrame(
+        census.get("controlled_moe_variables") or [],
+        schema={"dataset": pl.String, "geo_level": pl.String, "variable": pl.String},
+    )
+    return ProjectConfig(groups, indicators, variables, reliability, controlled)
+
+
+def _load_groups(path: Path) -> pl.DataFrame:
+    raw = load_yaml(path)
+    rows = raw.get("groups") if isinstance(raw, dict) else None
+    if not rows:
+        raise ConfigError(f"{path}: expected a top-level `groups` list")
+    for n, row in enumerate(rows):
+        for field in ("id", "label"):
+            if not row.get(field):
+                raise ConfigError(f"{path}: group #{n + 1} has no `{field}`")
+    frame = pl.DataFrame(
+        [
+            {
+                "group_id": r["id"],
+                "group_label": r["label"],
+                "iteration": r.get("iteration"),
+                "includes_hispanic": bool(r.get("includes_hispanic", True)),
+            }
+            for r in rows
+        ]
+    )
+    dupes = frame.group_by("group_id").len().filter(pl.col("len") > 1)
+    if dupes.height:
+        raise ConfigError(f"{path}: group id {dupes['group_id'][0]!r} is defined twice")
+    return frame
+
+
+def _load_indicators(path: Path, groups: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    raw = load_yaml(path)
+    entries = raw.get("indicators") if isinstance(raw, dict) else None
+    if not entries:
+        raise ConfigError(f"{path}: expected a top-level `indicators` list")
+    iteration = {r["group_id"]: r["iteration"] for r in groups.iter_rows(named=True)}
+    catalog: list[dict[str, Any]] = []
+    variables: list[dict[str, Any]] = []
+    seen: set[str] = set()
+    for entry in entries:
+        ind = entry.get("id")
+        where = f"{path}: indicator {ind!r}"
+        if not ind or not re.fullmatch(r"[a-z][a-z0-9_]*", ind):
+            raise ConfigError(f"{path}: indicator id {ind!r} must be lower_snake_case")
+        if ind in seen:
+            raise ConfigError(f"{where} is defined twice")
+        seen.add(ind)
+        for field in ("label", "description", "unit", "direction", "universe", "source", "measurements"):
+            if not entry.get(field):
+                raise ConfigError(f"{where} has no `{field}`")
+        if entry["direction"] not in DIRECTIONS:
+            raise ConfigError(
+                f"{where} field `direction` has value {entry['direction']!r}; expected one of {DIRECTIONS}"
+            )
+        methods: set[str] = set()
+        for m_no, m in enumerate(entry["measurements"], start=1):
+            mwhere = f"{where} measurement #{m_no}"
+            method = m.get("method")
+            if method not in METHODS:
+                raise ConfigError(f"{mwhere} field `method` has value {method!r}; expected one of {list(METHODS)}")
+            methods.add(method)
+            if m.get("moe") not in MOE_KINDS:
+                raise ConfigError(f"{mwhere} field `moe` has value {m.get('moe')!r}; expected one of {MOE_KINDS}")
+            roles_by_group = _expand_groups(m, iteration, mwhere)
+            for vintage in m.get("vintages") or []:
+                if not re.fullmatch(r"\d{4}", str(vintage)):
+                    raise ConfigError(f"{mwhere} field `vintages` has value {vintage!r}; expected a 4-digit year")
+                for state in m.get("states") or [None]:
+                    for group_id, roles in roles_by_group.items():
+                        missing = [r for r in METHODS[method] if not roles.get(r)]
+                        extra = [r for r in roles if r not in METHODS[method]]
+                        if missing or extra:
+                            raise ConfigError(
+                                f"{mwhere} group {group_id!r}: method {method} needs roles {METHODS[method]}, "
+                                f"got {sorted(roles)}"
+                            )
+                        for role, names in roles.items():
+                            for variable in names:
+                                if not _VARIABLE.match(variable):
+                                    raise ConfigError(
+                                        f"{mwhere} group {group_id!r} role {role}: bad variable id {variable!r}"
+                                    )
+                                variables.append(
+                                    {
+                                        "indicator_id": ind,
+                                        "vintage": str(vintage),
+                                        "dataset": m["dataset"],
+                                        "geo_level": m["geo_level"],
+                                        "state": state,
+                                        "group_id": group_id,
+                                        "role": role,
+                                        "variable": variable,
+                                        "method": method,
+                                        "moe_published": m["moe"] == "published",
+                                        "scale": float(m.get("scale", 1)),
+                                    }
+                                )
+        catalog.append(
+            {
+                "indicator_id": ind,
+                "label": entry["label"],
+                "description": " ".join(str(entry["description"]).split()),
+                "unit": entry["unit"],
+                "direction": entry["direction"],
+                "universe": entry["universe"],
+                "source": entry["source"],
+                "methods": ", ".join(sorted(methods)),
+            }
+        )
+    spec = pl.DataFrame(variables, schema_overrides={"state": pl.String})
+    key = ["indicator_id", "vintage", "dataset", "geo_level", "state", "group_id", "role", "variable"]
+    dupes = spec.group_by(key).len().filter(pl.col("len") > 1)
+    if dupes.height:
+        row = dupes.row(0, named=True)
+        raise ConfigError(
+            f"{path}: indicator {row['indicator_id']!r} lists {row['variable']} twice for {row['group_id']}"
+        )
+    return pl.DataFrame(catalog), spec
+
+
+def _expand_groups(m: dict[str, Any], iteration: dict[str, str | None], where: str) -> dict[str, dict[str, list[str]]]:
+    """Group id -> role -> variables, from explicit `groups`, a `template`, and `total_from_groups`."""
+    out: dict[str, dict[str, list[str]]] = {}
+    for group_id, roles in (m.get("groups") or {}).items():
+        if group_id not in iteration:
+            raise ConfigError(f"{where} names unknown group {group_id!r}")
+        out[group_id] = {role: list(names) for role, names in roles.items()}
+    template = m.get("template") or {}
+    for group_id in m.get("template_groups") or []:
+        if group_id not in iteration:
+            raise ConfigError(f"{where} field `template_groups` names unknown group {group_id!r}")
+        letter = iteration[group_id]
+        if not letter:
+            raise ConfigError(f"{where}: group {group_id!r} has no race-iteration letter, so `template` cannot apply")
+        if group_id in out:
+            raise ConfigError(f"{where}: group {group_id!r} is both explicit and templated")
+        out[group_id] = {role: [t.format(iteration=letter) for t in names] for role, names in template.items()}
+    parts = m.get("total_from_groups")
+    if parts:
+        if "total" in out:
+            raise ConfigError(f"{where}: `total_from_groups` given but group 'total' is also defined")
+        total: dict[str, list[str]] = {}
+        for group_id in parts:
+            if group_id not in out:
+                raise ConfigError(f"{where} field `total_from_groups` names group {group_id!r} that is not defined")
+            for role, names in out[group_id].items():
+                total.setdefault(role, []).extend(names)
+        out["total"] = total
+    if not out:
+        raise ConfigError(f"{where} defines no groups")
+    return out
