@@ -28,6 +28,7 @@ from pathlib import Path
 import polars as pl
 import requests
 from requests.adapters import HTTPAdapter
+from urllib3.exceptions import MaxRetryError
 from urllib3.util.retry import Retry
 
 # The API accepts at most 50 variables per call; NAME is one of them.
@@ -44,6 +45,9 @@ ANNOTATION_CODES: dict[str, str] = {
     "-555555555": "-555555555: estimate is controlled; no sampling error (MOE 0)",
 }
 NULL_IN_RESPONSE = "null in response"
+
+# HTTP statuses that mean "try again later" rather than "this request is wrong".
+RETRY_STATUSES = (429, 500, 502, 503, 504)
 
 GEOGRAPHY_COLUMNS: dict[str, tuple[str, ...]] = {
     "state": ("state",),
@@ -183,6 +187,10 @@ class LiveFetcher:
     exponential backoff (``backoff_factor`` * 2**n seconds, capped at ``backoff_max``) plus random jitter up
     to ``backoff_jitter`` seconds; a Retry-After header is honoured. A bad key or an unknown variable fails at
     once with the API's own message.
+
+    Transport failures are retried inside urllib3 (the mounted adapter). Retryable HTTP statuses are retried
+    here, in ``fetch``, with the same urllib3 ``Retry`` rules: urllib3 would drain and discard a 503's body,
+    and every answered body, the failed ones included, must be landed before the next attempt.
     """
 
     base_url: str
@@ -197,22 +205,26 @@ class LiveFetcher:
     mode: str = "live"
 
     def __post_init__(self) -> None:
-        retry = Retry(
+        # Transport only: no status is retried inside urllib3 (see the class docstring).
+        transport = self._retry(status_forcelist=(), respect_retry_after_header=False)
+        adapter = HTTPAdapter(max_retries=transport)
+        self.session.mount("http://", adapter)
+        self.session.mount("https://", adapter)
+
+    def _retry(self, status_forcelist: tuple[int, ...], respect_retry_after_header: bool) -> Retry:
+        return Retry(
             total=self.max_retries,
             connect=self.max_retries,
             read=self.max_retries,
             status=self.max_retries,
-            status_forcelist=(429, 500, 502, 503, 504),
+            status_forcelist=status_forcelist,
             allowed_methods=frozenset({"GET"}),
             backoff_factor=self.backoff_factor,
             backoff_jitter=self.backoff_jitter,
             backoff_max=self.backoff_max,
-            respect_retry_after_header=True,
+            respect_retry_after_header=respect_retry_after_header,
             raise_on_status=False,
         )
-        adapter = HTTPAdapter(max_retries=retry)
-        self.session.mount("http://", adapter)
-        self.session.mount("https://", adapter)
 
     def fetch(self, request: CensusRequest) -> FetchedResponse:
         if not self.api_key:
@@ -222,17 +234,30 @@ class LiveFetcher:
         params = request.query_params()
         url = f"{self.base_url}/{request.vintage}/{request.dataset}"
         public_url = requests.Request("GET", url, params=params).prepare().url or url
-        try:
-            response = self.session.get(url, params={**params, "key": self.api_key}, timeout=self.timeout_seconds)
-        except requests.RequestException as exc:  # retries exhausted or a non-retryable transport error
-            raise CensusApiError(f"{request.describe()}: request failed after retries: {redact(str(exc))}") from None
-        body = response.content
-        landed = self._land(request, body, public_url, response.status_code)
+        status_retry = self._retry(status_forcelist=RETRY_STATUSES, respect_retry_after_header=True)
+        attempts = 0
+        while True:
+            attempts += 1
+            try:
+                response = self.session.get(url, params={**params, "key": self.api_key}, timeout=self.timeout_seconds)
+            except requests.RequestException as exc:  # retries exhausted or a non-retryable transport error
+                raise CensusApiError(
+                    f"{request.describe()}: request failed after retries: {redact(str(exc))}"
+                ) from None
+            body = response.content
+            landed = self._land(request, body, public_url, response.status_code)
+            if not status_retry.is_retry("GET", response.status_code, "Retry-After" in response.headers):
+                break
+            try:
+                status_retry = status_retry.increment("GET", public_url, response=response.raw)
+            except MaxRetryError:
+                break
+            status_retry.sleep(response.raw)
         if response.status_code != 200:
-            raise CensusApiError(self._error_message(request, response.status_code, body, landed))
+            raise CensusApiError(self._error_message(request, response.status_code, body, landed, attempts))
         text_start = body.lstrip()[:1]
         if text_start != b"[":
-            raise CensusApiError(self._error_message(request, response.status_code, body, landed))
+            raise CensusApiError(self._error_message(request, response.status_code, body, landed, attempts))
         return FetchedResponse(request, body, landed, sha256_bytes(body), public_url)
 
     def _land(self, request: CensusRequest, body: bytes, public_url: str, status: int) -> Path:
@@ -256,7 +281,7 @@ class LiveFetcher:
         return path
 
     @staticmethod
-    def _error_message(request: CensusRequest, status: int, body: bytes, landed: Path) -> str:
+    def _error_message(request: CensusRequest, status: int, body: bytes, landed: Path, attempts: int = 1) -> str:
         text = redact(body.decode("utf-8", errors="replace").strip())
         snippet = re.sub(r"<[^>]+>", " ", text)
         snippet = re.sub(r"\s+", " ", snippet)[:300]
@@ -268,7 +293,8 @@ class LiveFetcher:
         unknown = re.search(r"unknown variable '([^']+)'", text)
         if unknown:
             return f"{request.describe()}: the Census API does not know variable {unknown.group(1)!r} (HTTP {status}); landed at {landed}"
-        return f"{request.describe()}: the Census API answered HTTP {status} with: {snippet} (landed at {landed})"
+        tries = f" after {attempts} attempts" if attempts > 1 else ""
+        return f"{request.describe()}: the Census API answered HTTP {status}{tries} with: {snippet} (landed at {landed})"
 
 
 def parse_response(response: FetchedResponse) -> pl.DataFrame:

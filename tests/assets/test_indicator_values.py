@@ -1,0 +1,156 @@
+"""Published indicator values checked against hand arithmetic on the real snapshot files."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+CA_COUNTIES, WA_COUNTIES = 58, 39
+Z90 = 1.645
+
+
+def one(con, sql: str, *params):
+    rows = con.execute(sql, list(params)).fetchall()
+    assert len(rows) == 1, f"expected one row, got {len(rows)}: {sql} {params}"
+    return rows[0]
+
+
+def test_every_ca_and_wa_county_has_every_indicator_for_total_and_six_groups(published) -> None:
+    """Must-show: 58 CA and 39 WA counties for each of the 5 indicators, total and >= 6 race/ethnicity groups."""
+    families = {
+        "poverty_rate": "poverty_rate",
+        "median_household_income": "median_household_income",
+        "unemployment_rate": "unemployment_rate",
+        "uninsured_rate": "uninsured_rate",
+        "population_share": "population_share",
+    }
+    for indicator in families:
+        rows = published.execute(
+            """
+            select group_id,
+                   count(distinct geoid) filter (where geoid like '06%') as ca,
+                   count(distinct geoid) filter (where geoid like '53%') as wa
+            from latest_indicator_values
+            where indicator_id = ? and geo_type = 'county'
+            group by group_id
+            """,
+            [indicator],
+        ).fetchall()
+        complete = {g for g, ca, wa in rows if ca == CA_COUNTIES and wa == WA_COUNTIES}
+        assert "total" in complete, indicator
+        assert len(complete - {"total"}) >= 6, (indicator, sorted(complete))
+
+
+def test_king_county_median_household_income_2014_2018(published) -> None:
+    """B19013_001E = "89418", B19013_001M = "784" for King County (53033) in 2018/acs/acs5/county/B19013.json.
+
+    Direct estimate: 89,418 ± 784; CV = 784 / 1.645 / 89,418 * 100 = 0.5330 %; 90% CI 88,634 to 90,202.
+    """
+    est, moe, low, high, cv, rel, level = one(
+        published,
+        """select estimate, moe, ci_low, ci_high, cv, reliability, ci_level from latest_indicator_values
+           where indicator_id = 'median_household_income' and vintage = '2014-2018' and geoid = '53033'
+             and group_id = 'total'""",
+    )
+    assert (est, moe) == (89418, 784)
+    assert (low, high) == (88634, 90202)
+    assert cv == pytest.approx(784 / Z90 / 89418 * 100)
+    assert cv == pytest.approx(0.5330, abs=1e-4)
+    assert rel == "high" and level == pytest.approx(0.90)
+
+
+def test_yakima_hispanic_population_share_2014_2018_with_proportion_moe(published) -> None:
+    """Yakima County (53077), 2018/acs/acs5/county/B03002.json:
+    B03002_001E = 249325 (MOE null: controlled, -555555555 in the API, so 0), B03002_012E = 121944 (MOE null:
+    controlled, 0), B03002_004E = 1935 with B03002_004M = 326.
+
+    Hispanic share p = 121944 / 249325 = 0.489097 (48.9097 %); proportion MOE = sqrt(0² − p²·0²) / 249325 = 0.
+    Non-Hispanic Black share p = 1935 / 249325 = 0.0077609; MOE = sqrt(326² − p²·0²) / 249325 = 0.0013075,
+    i.e. 0.77609 % ± 0.13075 %.
+    """
+    est, moe, num, den, method = one(
+        published,
+        """select estimate, moe, numerator, denominator, method from latest_indicator_values
+           where indicator_id = 'population_share' and vintage = '2014-2018' and geoid = '53077'
+             and group_id = 'hispanic'""",
+    )
+    assert (num, den) == (121944, 249325)
+    assert est == pytest.approx(121944 / 249325 * 100)
+    assert est == pytest.approx(48.9097, abs=1e-4)
+    assert moe == 0
+    assert "proportion formula" in method
+
+    est, moe, rel = one(
+        published,
+        """select estimate, moe, reliability from latest_indicator_values
+           where indicator_id = 'population_share' and vintage = '2014-2018' and geoid = '53077'
+             and group_id = 'black_nh'""",
+    )
+    p = 1935 / 249325
+    assert est == pytest.approx(p * 100)
+    assert moe == pytest.approx(math.sqrt(326**2 - p**2 * 0**2) / 249325 * 100)
+    assert moe == pytest.approx(0.13075, abs=1e-5)
+    # CV = 0.13075 / 1.645 / 0.77609 * 100 = 10.24 % -> high (< 12 %)
+    assert rel == "high"
+
+
+def test_king_county_hispanic_uninsured_rate_2015_2019_from_c27001i_cells(published) -> None:
+    """2019/acs/acs5/county/53/C27001I.json, King County (053033):
+    under 19: total 73832, no insurance 2774; 19-64: total 129201, none 35043; 65+: total 7995, none 388.
+    Uninsured = 2774 + 35043 + 388 = 38205 of 73832 + 129201 + 7995 = 211028 -> 18.1042 %.
+    The file has estimates only, so the MOE is null and reliability `unknown`, never an invented MOE.
+    """
+    est, moe, num, den, rel, method = one(
+        published,
+        """select estimate, moe, numerator, denominator, reliability, method from latest_indicator_values
+           where indicator_id = 'uninsured_rate' and vintage = '2015-2019' and geoid = '53033'
+             and group_id = 'hispanic'""",
+    )
+    assert (num, den) == (2774 + 35043 + 388, 73832 + 129201 + 7995) == (38205, 211028)
+    assert est == pytest.approx(38205 / 211028 * 100)
+    assert est == pytest.approx(18.1042, abs=1e-4)
+    assert moe is None and rel == "unknown"
+    assert "no MOE" in method
+
+    # The 19-64 band alone: 35043 / 129201 = 27.1229 %
+    est = one(
+        published,
+        """select estimate from latest_indicator_values where indicator_id = 'uninsured_rate_19_to_64'
+           and vintage = '2015-2019' and geoid = '53033' and group_id = 'hispanic'""",
+    )[0]
+    assert est == pytest.approx(35043 / 129201 * 100)
+
+
+def test_estimate_only_values_never_carry_an_moe_and_every_row_has_reliability(published) -> None:
+    """No MOE is invented for B17001/C27001 (estimates only); every published row has a reliability value."""
+    invented = published.execute(
+        """select count(*) from latest_indicator_values
+           where vintage = '2015-2019' and (moe is not null or cv is not null or reliability <> 'unknown')"""
+    ).fetchone()[0]
+    assert invented == 0
+    missing = published.execute("select count(*) from latest_indicator_values where reliability is null").fetchone()[0]
+    assert missing == 0
+
+
+def test_suppressed_rows_carry_no_numbers_and_say_why(published) -> None:
+    """Small-number suppression (config/reliability.yaml: denominator < 20 or numerator < 11)."""
+    leaked, unexplained, total = published.execute(
+        """select count(*) filter (where estimate is not null or moe is not null or numerator is not null
+                                     or denominator is not null),
+                  count(*) filter (where suppression_reason is null),
+                  count(*)
+           from latest_indicator_values where suppressed"""
+    ).fetchone()
+    assert total > 0
+    assert leaked == 0 and unexplained == 0
+
+
+def test_poverty_rate_published_by_s1701_matches_the_api_cell(published) -> None:
+    """2018/acs/acs5/subject/county/S1701.json, Los Angeles (06037): S1701_C03_020E = 19.7, _020M = 0.2 (Hispanic)."""
+    est, moe = one(
+        published,
+        """select estimate, moe from latest_indicator_values where indicator_id = 'poverty_rate'
+           and vintage = '2014-2018' and geoid = '06037' and group_id = 'hispanic'""",
+    )
+    assert (est, moe) == (19.7, 0.2)

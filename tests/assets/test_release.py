@@ -1,0 +1,67 @@
+"""Releases are versioned and immutable; the published DuckDB file is rebuilt from them."""
+
+from __future__ import annotations
+
+import json
+
+from assets.publish.release_writer import list_releases, sha256_file, verify_release
+from pipelines.settings import CONFIG_DIR
+from sources.project_config import load_project_config
+
+
+def test_running_the_main_job_twice_gives_two_releases_and_leaves_the_first_untouched(two_releases, published) -> None:
+    settings, results = two_releases
+    assert [r.success for r in results] == [True, True]
+    releases = list_releases(settings.published_dir)
+    assert len(releases) == 2
+    first, second = releases
+    assert first.release_id != second.release_id
+
+    # The first release's files still match the checksums written when it was created.
+    assert verify_release(first) == []
+    for entry in first.manifest["tables"].values():
+        assert sha256_file(first.path / entry["file"]) == entry["sha256"]
+
+    rows = published.execute("select release_id from releases order by created_at, release_id").fetchall()
+    assert [r[0] for r in rows] == [first.release_id, second.release_id]
+    latest = published.execute("select distinct release_id from latest_indicator_values").fetchall()
+    assert latest == [(second.release_id,)]
+    # Both releases stay queryable, with the same row count (same snapshot, same code).
+    counts = dict(published.execute("select release_id, count(*) from indicator_values group by 1").fetchall())
+    assert counts[first.release_id] == counts[second.release_id] == first.manifest["tables"]["indicator_values"]["rows"]
+
+
+def test_manifest_names_sources_with_checksums_vintages_and_code_version(two_releases, snapshot_dir) -> None:
+    settings, _ = two_releases
+    release = list_releases(settings.published_dir)[-1]
+    manifest = json.loads((release.path / "manifest.json").read_text())
+    assert manifest["vintages"]["acs"] == ["2013-2017", "2014-2018", "2015-2019"]
+    assert manifest["code_version"]
+    sources = {s["path"]: s["sha256"] for s in manifest["source_files"]}
+    king = "census_api/2018/acs/acs5/county/B19013.json"
+    assert sources[king] == sha256_file(snapshot_dir / king)
+    expected_files = {f"census_api/{c.snapshot_relpath}" for c in load_project_config(CONFIG_DIR).census_requests()}
+    assert set(sources) == expected_files
+    assert set(manifest["checks_passed"]) >= {
+        "census_api_raw:gx_census_api_raw",
+        "stg_census_api__estimates:gx_stg_census_api__estimates",
+    }
+    for name, entry in manifest["tables"].items():
+        assert (release.path / entry["file"]).is_file(), name
+        assert entry["rows"] > 0
+
+
+def test_catalog_describes_every_indicator(published) -> None:
+    rows = published.execute(
+        "select indicator_id, unit, direction, uncertainty, vintages from latest_indicator_catalog order by 1"
+    ).fetchall()
+    ids = [r[0] for r in rows]
+    assert {
+        "poverty_rate",
+        "median_household_income",
+        "unemployment_rate",
+        "uninsured_rate",
+        "population_share",
+    } <= set(ids)
+    for indicator_id, unit, direction, uncertainty, vintages in rows:
+        assert unit and direction and uncertainty and vintages, indicator_id

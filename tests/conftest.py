@@ -1,0 +1,77 @@
+"""Shared fixtures: the real snapshot (read in place) and whole-graph runs in a temporary working folder."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+import pytest
+
+from pipelines.settings import Settings, settings_from_env
+
+os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+
+PUBLISHED_DB = "sdoh_published.duckdb"
+
+
+@pytest.fixture(scope="session")
+def snapshot_dir() -> Path:
+    path = settings_from_env().snapshot_dir
+    if not (path / "PROVENANCE.md").is_file():
+        pytest.fail(
+            f"the real-data snapshot is missing at {path}: put ../shared beside the checkout or set SDOH_SNAPSHOT_DIR"
+        )
+    return path
+
+
+def run_release_job(settings: Settings) -> dg.ExecuteInProcessResult:
+    """Materialize every asset and run every check in process, as `make run` does."""
+    from pipelines.definitions import build_definitions
+
+    job = build_definitions(settings).resolve_job_def("build_and_publish_release")
+    with dg.DagsterInstance.ephemeral() as instance:
+        return job.execute_in_process(instance=instance, raise_on_error=False)
+
+
+@pytest.fixture(scope="session")
+def make_settings(snapshot_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Callable[..., Settings]:
+    def _make(name: str, snapshot: Path | None = None) -> Settings:
+        base = settings_from_env({})
+        return replace(
+            base, snapshot_dir=snapshot or snapshot_dir, data_dir=tmp_path_factory.mktemp(name), mode="snapshot"
+        )
+
+    return _make
+
+
+@pytest.fixture(scope="session")
+def two_releases(make_settings: Callable[..., Settings]) -> tuple[Settings, list[dg.ExecuteInProcessResult]]:
+    """The main job run twice on the real snapshot, into one working folder."""
+    settings = make_settings("two_releases")
+    results = [run_release_job(settings), run_release_job(settings)]
+    return settings, results
+
+
+@pytest.fixture(scope="session")
+def published(two_releases: tuple[Settings, list]) -> duckdb.DuckDBPyConnection:
+    settings, results = two_releases
+    assert all(r.success for r in results), "the main job failed on the real snapshot"
+    con = duckdb.connect(str(settings.published_dir / PUBLISHED_DB), read_only=True)
+    yield con
+    con.close()
+
+
+def symlinked_snapshot(snapshot_dir: Path, target: Path) -> Path:
+    """A copy of the snapshot made of symlinks, so a test can swap one file for a generated bad one."""
+    shutil.copytree(snapshot_dir, target, copy_function=os.symlink)
+    return target
+
+
+def replace_with_generated(path: Path, text: str) -> None:
+    path.unlink()
+    path.write_text(text)

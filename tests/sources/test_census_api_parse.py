@@ -1,0 +1,94 @@
+"""The one parser and the request planner, on real snapshot responses (snapshot mode)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from sources.census_api import (
+    NULL_IN_RESPONSE,
+    CensusApiError,
+    CensusRequest,
+    CensusResponseError,
+    FetchedResponse,
+    SnapshotFetcher,
+    parse_response,
+    parse_table,
+    plan_calls,
+    sha256_bytes,
+)
+
+
+def _king(frame, variable):
+    row = frame.filter((frame["geoid"] == "53033") & (frame["variable"] == variable)).row(0, named=True)
+    return row["value"], row["annotation"], row["raw_value"]
+
+
+def test_snapshot_response_parses_to_numbers_with_geoids(snapshot_dir) -> None:
+    """2018 B19013 county file: King County (53033) "89418" / "784" become 89418.0 / 784.0; 3,220 counties."""
+    [call] = plan_calls("2018", "acs/acs5", "county", "B19013", ["B19013_001E", "B19013_001M"])
+    frame = parse_table([SnapshotFetcher(snapshot_dir).fetch(call)])
+    assert frame.height == 3220 * 2
+    assert _king(frame, "B19013_001E") == (89418.0, None, "89418")
+    assert _king(frame, "B19013_001M") == (784.0, None, "784")
+    assert set(frame["geoid"].str.len_chars().unique()) == {5}
+
+
+def test_null_values_become_null_with_a_reason(snapshot_dir) -> None:
+    """B03002_001M is null for King County in the 2018 file (a controlled estimate in the API)."""
+    [call] = plan_calls("2018", "acs/acs5", "county", "B03002", ["B03002_001E", "B03002_001M"])
+    frame = parse_table([SnapshotFetcher(snapshot_dir).fetch(call)])
+    value, annotation, raw = _king(frame, "B03002_001M")
+    assert value is None and raw is None and annotation == NULL_IN_RESPONSE
+
+
+def test_annotation_codes_never_become_numbers() -> None:
+    """A live response carries codes such as -666666666 in place of numbers (GENERATED body, one record)."""
+    request = CensusRequest("2018", "acs/acs5", "county", "B19013", ("B19013_001E", "B19013_001M"))
+    body = json.dumps(
+        [
+            ["NAME", "B19013_001E", "B19013_001M", "state", "county"],
+            ["X County, Y", "-666666666", "-222222222", "53", "001"],
+        ]
+    ).encode()
+    frame = parse_response(FetchedResponse(request, body, "generated.json", sha256_bytes(body), ""))
+    assert frame["value"].to_list() == [None, None]
+    assert frame["annotation"].to_list()[0].startswith("-666666666")
+    assert frame["annotation"].to_list()[1].startswith("-222222222")
+
+
+def test_missing_requested_variable_is_an_error_naming_it(snapshot_dir) -> None:
+    [call] = plan_calls("2018", "acs/acs5", "county", "B19013", ["B19013_001E", "B19013_002E"])
+    with pytest.raises(CensusResponseError, match="lacks requested variable.*B19013_002E"):
+        parse_table([SnapshotFetcher(snapshot_dir).fetch(call)])
+
+
+def test_non_numeric_value_is_an_error_naming_source_record_field_value() -> None:
+    request = CensusRequest("2018", "acs/acs5", "county", "B19013", ("B19013_001E",))
+    body = json.dumps(
+        [["NAME", "B19013_001E", "state", "county"], ["King County, Washington", "n/a", "53", "033"]]
+    ).encode()
+    with pytest.raises(CensusResponseError) as err:
+        parse_response(FetchedResponse(request, body, "generated.json", sha256_bytes(body), ""))
+    message = str(err.value)
+    assert "generated.json" in message and "geoid=53033" in message and "B19013_001E" in message and "'n/a'" in message
+
+
+def test_plan_respects_the_fifty_variable_limit_and_tract_rule() -> None:
+    variables = [f"B01001_{n:03d}{k}" for n in range(1, 50) for k in "EM"]  # 98 variables
+    calls = plan_calls("2018", "acs/acs5", "county", "B01001", variables)
+    assert [len(c.variables) for c in calls] == [49, 49]
+    assert all(len(c.query_params()["get"].split(",")) <= 50 for c in calls)
+    assert [v for c in calls for v in c.variables] == variables
+    with pytest.raises(ValueError, match="within a state"):
+        plan_calls("2018", "acs/acs5", "tract", "B19013", ["B19013_001E"])
+    tract = plan_calls("2018", "acs/acs5", "tract", "B19013", ["B19013_001E"], state="06", county="037")[0]
+    assert tract.snapshot_relpath == "2018/acs/acs5/tract/06/037/B19013.json"
+    assert tract.query_params()["in"] == "state:06 county:037"
+
+
+def test_snapshot_without_the_file_names_what_it_expected(tmp_path) -> None:
+    [call] = plan_calls("2031", "acs/acs5", "county", "B19013", ["B19013_001E"])
+    with pytest.raises(CensusApiError, match="2031/acs/acs5/county/B19013.json"):
+        SnapshotFetcher(tmp_path).fetch(call)

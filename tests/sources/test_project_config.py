@@ -1,0 +1,46 @@
+"""Indicator configuration is data; mistakes in it are clear errors naming file, indicator and field."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from pipelines.settings import CONFIG_DIR
+from sources.project_config import ConfigError, load_project_config
+
+
+def test_shipped_config_expands_to_groups_and_variables() -> None:
+    config = load_project_config(CONFIG_DIR)
+    spec = config.indicator_variables
+    # poverty 2015-19 total = sum of iterations A-G: 7 numerator and 14 denominator variables per state.
+    total = spec.filter(
+        (spec["indicator_id"] == "poverty_rate")
+        & (spec["vintage"] == "2019")
+        & (spec["group_id"] == "total")
+        & (spec["state"] == "53")
+    )
+    assert sorted(total.filter(total["role"] == "numerator")["variable"]) == [f"B17001{c}_002" for c in "ABCDEFG"]
+    assert total.filter(total["role"] == "denominator").height == 14
+
+
+def _broken(tmp_path, old: str, new: str):
+    target = tmp_path / "config"
+    shutil.copytree(CONFIG_DIR, target)
+    path = target / "indicators.yaml"
+    text = path.read_text()
+    assert old in text
+    path.write_text(text.replace(old, new, 1))
+    return target
+
+
+def test_unknown_group_is_named(tmp_path) -> None:
+    with pytest.raises(ConfigError, match=r"indicator 'poverty_rate'.*unknown group 'whte'"):
+        load_project_config(
+            _broken(tmp_path, "white:    {value: [S1701_C03_013]}", "whte:    {value: [S1701_C03_013]}")
+        )
+
+
+def test_unknown_method_is_named(tmp_path) -> None:
+    with pytest.raises(ConfigError, match=r"field `method` has value 'ratio'"):
+        load_project_config(_broken(tmp_path, "        method: direct\n", "        method: ratio\n"))
