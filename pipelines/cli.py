@@ -19,6 +19,10 @@ def _release(_: argparse.Namespace) -> int:
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
     os.environ.setdefault("DAGSTER_HOME", str(PROJECT_ROOT / "data" / "dagster_home"))
     os.makedirs(os.environ["DAGSTER_HOME"], exist_ok=True)
+    instance_yaml = os.path.join(os.environ["DAGSTER_HOME"], "dagster.yaml")
+    if not os.path.exists(instance_yaml):
+        with open(instance_yaml, "w") as f:
+            f.write("# Dagster instance for local runs: SQLite storage in this folder (defaults).\n")
     import dagster as dg
 
     from assets.publish.release_writer import PUBLISHED_DB, list_releases
@@ -70,10 +74,20 @@ def _release(_: argparse.Namespace) -> int:
     return 0
 
 
+def _docs(_: argparse.Namespace) -> int:
+    from pipelines.data_dictionary import render
+
+    target = PROJECT_ROOT / "docs" / "data_dictionary.md"
+    target.write_text(render())
+    print(f"wrote {target}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m pipelines.cli", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("release", help="materialize every asset and publish a release").set_defaults(func=_release)
+    commands.add_parser("docs", help="regenerate docs/data_dictionary.md from the SQL models").set_defaults(func=_docs)
     args = parser.parse_args(argv)
     return args.func(args)
 

@@ -294,7 +294,9 @@ class LiveFetcher:
         if unknown:
             return f"{request.describe()}: the Census API does not know variable {unknown.group(1)!r} (HTTP {status}); landed at {landed}"
         tries = f" after {attempts} attempts" if attempts > 1 else ""
-        return f"{request.describe()}: the Census API answered HTTP {status}{tries} with: {snippet} (landed at {landed})"
+        return (
+            f"{request.describe()}: the Census API answered HTTP {status}{tries} with: {snippet} (landed at {landed})"
+        )
 
 
 def parse_response(response: FetchedResponse) -> pl.DataFrame:

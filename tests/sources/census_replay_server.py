@@ -18,7 +18,9 @@ parsed query) to count attempts and check what was sent.
 from __future__ import annotations
 
 import json
+import sys
 import threading
+import time
 from collections import deque
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -61,6 +63,7 @@ class CannedResponse:
     body: bytes | str = b""
     headers: dict[str, str] = field(default_factory=dict)
     content_type: str = "text/plain;charset=utf-8"
+    delay_seconds: float = 0.0  # wait this long before answering (to provoke a client read timeout)
 
     @property
     def body_bytes(self) -> bytes:
@@ -135,7 +138,7 @@ class CensusReplayServer:
         class Handler(_ReplayHandler):
             replay = server
 
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._httpd = _QuietServer(("127.0.0.1", 0), Handler)
         self._httpd.daemon_threads = True
         self._thread = threading.Thread(target=self._httpd.serve_forever, name="census-replay", daemon=True)
         self._thread.start()
@@ -160,6 +163,8 @@ class CensusReplayServer:
             self.requests.append(RecordedRequest(path, query, params))
         if path.endswith("/missing_key.html"):
             return CannedResponse(200, MISSING_KEY_PAGE, content_type="text/html;charset=utf-8")
+        if path.endswith("/invalid_key.html"):
+            return CannedResponse(200, INVALID_KEY_PAGE, content_type="text/html;charset=utf-8")
         canned = self._next_canned()
         if canned is not None:
             return canned
@@ -235,6 +240,8 @@ class _ReplayHandler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         split = urlsplit(self.path)
         response = self.replay.answer(split.path, split.query)
+        if response.delay_seconds:
+            time.sleep(response.delay_seconds)
         body = response.body_bytes
         self.send_response(response.status)
         if response.status != 204:
@@ -248,3 +255,11 @@ class _ReplayHandler(BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args: object) -> None:  # keep test output quiet
         pass
+
+
+class _QuietServer(ThreadingHTTPServer):
+    """Does not print a traceback when a client gave up on a slow answer and closed the connection."""
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        if not isinstance(sys.exc_info()[1], ConnectionError):  # BrokenPipeError, ConnectionResetError
+            super().handle_error(request, client_address)
