@@ -67,9 +67,10 @@ def _release(_: argparse.Namespace) -> int:
     )
     print(f"  files:     {latest.path}")
     print(f"  published: {settings.published_dir / PUBLISHED_DB}")
+    query = "select indicator_id, vintage, count(*) as n from latest_indicator_values group by all order by all"
     print(
-        f"  try:       duckdb {settings.published_dir / PUBLISHED_DB} "
-        '"select indicator_id, count(*) from latest_indicator_values group by 1"'
+        '  try:       .venv/bin/python -c "import duckdb; print(duckdb.connect('
+        f"'{settings.published_dir / PUBLISHED_DB}', read_only=True).sql('{query}'))\""
     )
     return 0
 

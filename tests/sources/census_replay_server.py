@@ -11,7 +11,7 @@ than the accepted one gets a 200 HTML "Invalid Key" page, and an unknown variabl
 ``error: error: unknown variable '<name>'``.
 
 Tests script it with ``enqueue()`` (canned responses sent, in order, before replaying resumes) or ``always()``
-(one canned response for every request), and read ``requests`` (every request received: path, raw query and
+(one canned response for every request; both only for requests that carry a key), and read ``requests`` (every request received: path, raw query and
 parsed query) to count attempts and check what was sent.
 """
 
@@ -140,7 +140,9 @@ class CensusReplayServer:
 
         self._httpd = _QuietServer(("127.0.0.1", 0), Handler)
         self._httpd.daemon_threads = True
-        self._thread = threading.Thread(target=self._httpd.serve_forever, name="census-replay", daemon=True)
+        self._thread = threading.Thread(
+            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.02}, name="census-replay", daemon=True
+        )
         self._thread.start()
         return self
 
@@ -165,12 +167,12 @@ class CensusReplayServer:
             return CannedResponse(200, MISSING_KEY_PAGE, content_type="text/html;charset=utf-8")
         if path.endswith("/invalid_key.html"):
             return CannedResponse(200, INVALID_KEY_PAGE, content_type="text/html;charset=utf-8")
+        key = params.get("key", [""])[0]
+        if not key:  # checked before any scripted answer: a request without a key never reaches the data
+            return CannedResponse(302, b"", {"Location": "/data/missing_key.html"})
         canned = self._next_canned()
         if canned is not None:
             return canned
-        key = params.get("key", [""])[0]
-        if not key:
-            return CannedResponse(302, b"", {"Location": "/data/missing_key.html"})
         if key != self.accepted_key:
             return CannedResponse(
                 200, INVALID_KEY_PAGE, {"X-DataWebAPI-KeyError": "true"}, content_type="text/html;charset=utf-8"
@@ -189,7 +191,8 @@ class CensusReplayServer:
         geo_level, _, geo_value = params.get("for", [""])[0].partition(":")
         if geo_level not in GEOGRAPHY_COLUMNS:
             return CannedResponse(400, "error: unknown/unsupported geography heirarchy")
-        within = dict(w.split(":", 1) for w in params.get("in", [""])[0].split() if ":" in w)
+        # `in` may be one value ("state:53 county:033") or repeated (in=state:53&in=county:033).
+        within = dict(w.split(":", 1) for w in " ".join(params.get("in", [])).split() if ":" in w)
         constraints = dict(within)
         if geo_value and geo_value != "*":
             constraints[geo_level] = geo_value
