@@ -1,0 +1,64 @@
+"""The raw asset in live mode, end to end in Dagster, against the loopback Census API replay server."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+from dagster_duckdb import DuckDBResource
+
+from assets.raw.census_api_raw import census_api_raw
+from pipelines.resources import SdohSettings
+from pipelines.settings import CONFIG_DIR
+from sources.project_config import load_project_config
+from tests.sources.census_replay_server import CensusReplayServer
+
+KEY = "test-key-live-asset-42"
+
+
+def test_census_api_raw_live_lands_every_response_and_parses_like_the_snapshot(
+    snapshot_dir: Path, tmp_path: Path
+) -> None:
+    calls = load_project_config(CONFIG_DIR).census_requests()
+    warehouse = tmp_path / "warehouse.duckdb"
+    with CensusReplayServer(snapshot_dir, accepted_key=KEY) as server:
+        result = dg.materialize(
+            [census_api_raw],
+            resources={
+                "sdoh": SdohSettings(
+                    snapshot_dir=str(snapshot_dir),
+                    data_dir=str(tmp_path / "data"),
+                    mode="live",
+                    census_api_base_url=server.base_url,
+                    census_api_key=KEY,
+                ),
+                "warehouse": DuckDBResource(database=str(warehouse)),
+            },
+        )
+        requests_made = list(server.data_requests)
+    assert result.success
+    # One HTTP call per planned call, each with the key, and never more than 50 variables (NAME included).
+    assert len(requests_made) == len(calls)
+    assert all(len(r.get_variables) <= 50 for r in requests_made)
+
+    landed = sorted((tmp_path / "data" / "raw" / "census_api").rglob("*.json"))
+    bodies = [p for p in landed if not p.name.endswith(".meta.json")]
+    assert len(bodies) == len(calls)
+    assert all(KEY not in p.read_text() for p in landed if p.name.endswith(".meta.json"))
+
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        king = con.execute(
+            """select value from raw.census_api_raw where vintage = '2018' and geoid = '53033'
+               and variable in ('B19013_001E', 'B19013_001M') order by variable"""
+        ).fetchall()
+        modes = con.execute("select distinct mode from raw.census_api_raw").fetchall()
+        sources = {r[0] for r in con.execute("select distinct source_file from raw.census_api_raw").fetchall()}
+    finally:
+        con.close()
+    assert king == [(89418.0,), (784.0,)]  # King County median household income 2014-2018: 89,418 ± 784
+    assert modes == [("live",)]
+    assert sources == {str(p.relative_to(tmp_path / "data" / "raw")) for p in bodies}
+    metadata = result.asset_materializations_for_node("census_api_raw")[0].metadata
+    assert KEY not in str(metadata)
