@@ -58,13 +58,19 @@ def _failure_text(result) -> str:
     return "\n".join(texts)
 
 
-def test_non_numeric_value_fails_parsing_naming_source_record_field_and_value(good_then_bad, snapshot_dir) -> None:
+def _run_with_one_bad_cell(good_then_bad, snapshot_dir, name: str, column: str, value: str):
+    """Run the main job on a snapshot whose 2018 B19013 file has King County's `column` set to `value`."""
     settings, release, tmp = good_then_bad
-    bad = symlinked_snapshot(snapshot_dir, tmp.mktemp("nonnumeric") / "data")
-    replace_with_generated(
-        bad / B19013_2018, _generated_variant(snapshot_dir, B19013_2018, "53033", "B19013_001E", "89,418")
-    )
+    bad = symlinked_snapshot(snapshot_dir, tmp.mktemp(name) / "data")
+    replace_with_generated(bad / B19013_2018, _generated_variant(snapshot_dir, B19013_2018, "53033", column, value))
     result = run_release_job(type(settings)(bad, settings.data_dir, "snapshot", settings.census_api_base_url))
+    return settings, release, result
+
+
+def test_non_numeric_value_fails_parsing_naming_source_record_field_and_value(good_then_bad, snapshot_dir) -> None:
+    settings, release, result = _run_with_one_bad_cell(
+        good_then_bad, snapshot_dir, "nonnumeric", "B19013_001E", "89,418"
+    )
     assert not result.success
     text = _failure_text(result)
     assert "B19013.json" in text and "geoid=53033" in text and "B19013_001E" in text and "'89,418'" in text
@@ -72,12 +78,7 @@ def test_non_numeric_value_fails_parsing_naming_source_record_field_and_value(go
 
 
 def test_negative_moe_fails_the_blocking_check_and_blocks_the_release(good_then_bad, snapshot_dir) -> None:
-    settings, release, tmp = good_then_bad
-    bad = symlinked_snapshot(snapshot_dir, tmp.mktemp("negmoe") / "data")
-    replace_with_generated(
-        bad / B19013_2018, _generated_variant(snapshot_dir, B19013_2018, "53033", "B19013_001M", "-784")
-    )
-    result = run_release_job(type(settings)(bad, settings.data_dir, "snapshot", settings.census_api_base_url))
+    settings, release, result = _run_with_one_bad_cell(good_then_bad, snapshot_dir, "negmoe", "B19013_001M", "-784")
     assert not result.success
     text = _failure_text(result)
     assert "moe" in text and "53033" in text and "B19013_001" in text
@@ -91,10 +92,7 @@ def test_negative_moe_fails_the_blocking_check_and_blocks_the_release(good_then_
 
 
 def test_unknown_county_geoid_fails_the_blocking_check(good_then_bad, snapshot_dir) -> None:
-    settings, release, tmp = good_then_bad
-    bad = symlinked_snapshot(snapshot_dir, tmp.mktemp("unknowngeo") / "data")
-    replace_with_generated(bad / B19013_2018, _generated_variant(snapshot_dir, B19013_2018, "53033", "county", "999"))
-    result = run_release_job(type(settings)(bad, settings.data_dir, "snapshot", settings.census_api_base_url))
+    settings, release, result = _run_with_one_bad_cell(good_then_bad, snapshot_dir, "unknowngeo", "county", "999")
     assert not result.success
     text = _failure_text(result)
     assert "53999" in text and "geoid" in text
