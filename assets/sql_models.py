@@ -18,7 +18,7 @@ import yaml
 from dagster_duckdb import DuckDBResource
 from sqlglot import exp
 
-from assets.warehouse import table_metadata
+from assets.warehouse import create_table_as, table_metadata
 
 MODEL_LAYERS = ("staging", "intermediate", "marts")
 _HEADER = re.compile(r"^\s*/\*(.*?)\*/", re.DOTALL)
@@ -92,10 +92,7 @@ def build_model_asset(model: SqlModel) -> dg.AssetsDefinition:
     )
     def _model(context: dg.AssetExecutionContext, warehouse: DuckDBResource) -> dg.MaterializeResult:
         with warehouse.get_connection() as con:
-            con.execute(f"create schema if not exists {model.schema}")
-            con.execute("begin transaction")
-            con.execute(f"create or replace table {model.qualified} as\n{model.sql}")
-            con.execute("commit")
+            create_table_as(con, model.qualified, model.sql)
             metadata = table_metadata(con, model.qualified)
             actual = [r[0] for r in con.execute(f"describe {model.qualified}").fetchall()]
         undocumented = [c for c in actual if c not in model.columns]

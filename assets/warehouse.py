@@ -12,15 +12,23 @@ PREVIEW_ROWS = 5
 
 def replace_table(con: Any, qualified: str, frame: pl.DataFrame) -> None:
     """Create or replace ``schema.table`` from a Polars frame in one transaction."""
-    schema = qualified.split(".")[0]
-    con.execute(f"create schema if not exists {schema}")
     con.register("_incoming", frame.to_arrow())
     try:
-        con.execute("begin transaction")
-        con.execute(f"create or replace table {qualified} as select * from _incoming")
-        con.execute("commit")
+        create_table_as(con, qualified, "select * from _incoming")
     finally:
         con.unregister("_incoming")
+
+
+def create_table_as(con: Any, qualified: str, select_sql: str) -> None:
+    """``create or replace table`` in one transaction: on error the previous table stays as it was."""
+    con.execute(f"create schema if not exists {qualified.split('.')[0]}")
+    con.execute("begin transaction")
+    try:
+        con.execute(f"create or replace table {qualified} as\n{select_sql}")
+    except BaseException:
+        con.execute("rollback")
+        raise
+    con.execute("commit")
 
 
 def table_metadata(con: Any, qualified: str) -> dict[str, Any]:

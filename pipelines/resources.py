@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import dagster as dg
@@ -33,7 +34,8 @@ class SdohSettings(dg.ConfigurableResource):
 def build_resources(settings: Settings | None = None) -> dict[str, object]:
     s = settings or settings_from_env()
     s.warehouse_path.parent.mkdir(parents=True, exist_ok=True)
-    key: str | dg.EnvVar | None = dg.EnvVar("CENSUS_API_KEY") if _env_has("CENSUS_API_KEY") else None
+    # An EnvVar, so the UI shows the variable's name and never its value.
+    key: str | dg.EnvVar | None = dg.EnvVar("CENSUS_API_KEY") if os.environ.get("CENSUS_API_KEY") else None
     return {
         "sdoh": SdohSettings(
             snapshot_dir=str(s.snapshot_dir),
@@ -44,9 +46,3 @@ def build_resources(settings: Settings | None = None) -> dict[str, object]:
         ),
         "warehouse": DuckDBResource(database=str(s.warehouse_path)),
     }
-
-
-def _env_has(name: str) -> bool:
-    import os
-
-    return bool(os.environ.get(name))
