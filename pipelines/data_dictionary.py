@@ -21,7 +21,6 @@ hand (a test fails when this file and the models disagree).
 
 def render() -> str:
     models = discover_models(SQL_DIR)
-    by_table = {m.qualified: m for m in models}
     lines = [HEADER.rstrip("\n")]
     for published, source in PUBLISHED_TABLES.items():
         lines.append(f"| `{published}` | `{source}` | all releases, with a leading `release_id` column |")
@@ -46,5 +45,4 @@ def render() -> str:
             *[f"| `{name}` | {text} |" for name, text in model.columns.items()],
             "",
         ]
-    assert by_table  # at least one model
     return "\n".join(lines).rstrip("\n") + "\n"

@@ -253,10 +253,7 @@ class LiveFetcher:
             except MaxRetryError:
                 break
             status_retry.sleep(response.raw)
-        if response.status_code != 200:
-            raise CensusApiError(self._error_message(request, response.status_code, body, landed, attempts))
-        text_start = body.lstrip()[:1]
-        if text_start != b"[":
+        if response.status_code != 200 or not body.lstrip().startswith(b"["):  # an error page is not data
             raise CensusApiError(self._error_message(request, response.status_code, body, landed, attempts))
         return FetchedResponse(request, body, landed, sha256_bytes(body), public_url)
 

@@ -27,7 +27,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
-GEOGRAPHY_COLUMNS = {"state": ("state",), "county": ("state", "county"), "tract": ("state", "county", "tract")}
+from sources.census_api import (
+    GEOGRAPHY_COLUMNS,  # the API's geography columns, a fact of the API shared with the client
+)
 
 # Shaped like the page the real API returns for a key it does not know (reported in censusdis/censusdis#319).
 INVALID_KEY_PAGE = """<html><head><title>Invalid Key</title></head><body>

@@ -21,7 +21,6 @@ import pytest
 import requests
 from polars.testing import assert_frame_equal
 
-from pipelines.settings import settings_from_env
 from sources.census_api import (
     ANNOTATION_CODES,
     MAX_VARIABLES_PER_CALL,
@@ -59,17 +58,9 @@ SERVICE_UNAVAILABLE = CannedResponse(
 # --- fixtures and helpers ---------------------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def census_snapshot() -> Path:
-    path = settings_from_env().snapshot_dir
-    if not (path / "census_api" / B19013_FILE).is_file():
-        pytest.fail(f"the real Census API snapshot is missing under {path}: set SDOH_SNAPSHOT_DIR")
-    return path
-
-
 @pytest.fixture
-def server(census_snapshot: Path) -> Iterator[CensusReplayServer]:
-    with CensusReplayServer(census_snapshot, accepted_key=KEY) as replay:
+def server(snapshot_dir: Path) -> Iterator[CensusReplayServer]:
+    with CensusReplayServer(snapshot_dir, accepted_key=KEY) as replay:
         yield replay
 
 
@@ -108,8 +99,8 @@ def b19013_request():
     return request
 
 
-def snapshot_rows(census_snapshot: Path, relpath: str) -> list[list]:
-    return json.loads((census_snapshot / "census_api" / relpath).read_text())
+def snapshot_rows(snapshot_dir: Path, relpath: str) -> list[list]:
+    return json.loads((snapshot_dir / "census_api" / relpath).read_text())
 
 
 def landed_bodies(landing_dir: Path) -> list[Path]:
@@ -137,7 +128,7 @@ def value_of(frame: pl.DataFrame, geoid: str, variable: str) -> dict:
 # --- the replay server itself -------------------------------------------------------------------------------------
 
 
-def test_replay_server_answers_like_the_api(server: CensusReplayServer, census_snapshot: Path) -> None:
+def test_replay_server_answers_like_the_api(server: CensusReplayServer, snapshot_dir: Path) -> None:
     """The stand-in behaves like the real API where the tests rely on it: it needs a key (missing: redirect to
     an HTML page; wrong: an HTML "Invalid Key" page), returns only the asked columns in the asked order plus the
     geography columns, filters `for`/`in`, and a full-table answer is byte-identical to the snapshot file."""
@@ -155,7 +146,7 @@ def test_replay_server_answers_like_the_api(server: CensusReplayServer, census_s
         ["784", "King County, Washington", "53", "033"],
     ]
     full = requests.get(url, params={"get": "NAME,B19013_001E,B19013_001M", "for": "county:*", "key": KEY}, timeout=5)
-    assert full.content == (census_snapshot / "census_api" / B19013_FILE).read_bytes()
+    assert full.content == (snapshot_dir / "census_api" / B19013_FILE).read_bytes()
     tracts = requests.get(
         f"{server.base_url}/2010/dec/sf1",
         params=[("get", "NAME,P001001"), ("for", "tract:*"), ("in", "state:53"), ("in", "county:033"), ("key", KEY)],
@@ -174,7 +165,7 @@ def test_replay_server_answers_like_the_api(server: CensusReplayServer, census_s
 
 
 def test_503_then_200_is_retried_and_every_body_is_landed(
-    server: CensusReplayServer, make_fetcher, landing_dir: Path, census_snapshot: Path
+    server: CensusReplayServer, make_fetcher, landing_dir: Path, snapshot_dir: Path
 ) -> None:
     """A 503 is retried and the second answer is used: exactly 2 requests, both carrying the key; the frame parsed
     from the live answer equals the one parsed from the snapshot (King County 89418 ± 784); both bodies (the 503
@@ -189,7 +180,7 @@ def test_503_then_200_is_retried_and_every_body_is_landed(
     assert all(r.params["key"] == [KEY] for r in server.requests)
     assert server.requests[0].get_variables == ["NAME", *B19013_VARIABLES]
 
-    snapshot = SnapshotFetcher(census_snapshot, base_url=server.base_url).fetch(request)
+    snapshot = SnapshotFetcher(snapshot_dir, base_url=server.base_url).fetch(request)
     live_frame = parse_table([live])
     assert_frame_equal(live_frame, parse_table([snapshot]))
     assert live_frame.height == 2 * COUNTIES_2018
@@ -217,7 +208,7 @@ def test_503_then_200_is_retried_and_every_body_is_landed(
 
 
 def test_table_over_49_variables_takes_two_calls_and_stacks(
-    server: CensusReplayServer, make_fetcher, landing_dir: Path, census_snapshot: Path
+    server: CensusReplayServer, make_fetcher, landing_dir: Path, snapshot_dir: Path
 ) -> None:
     """60 variables of S2301 are planned as 2 calls (49 + 11); the server gets exactly 2 GETs, each asking NAME
     plus at most 49 variables (<= 50 in `get`), together every variable once; the stacked frame has 60 variables
@@ -241,7 +232,7 @@ def test_table_over_49_variables_takes_two_calls_and_stacks(
     table = parse_table(responses)
     assert table.height == 60 * COUNTIES_2018
     assert table["variable"].n_unique() == 60 and table["geoid"].n_unique() == COUNTIES_2018
-    snapshot = SnapshotFetcher(census_snapshot)
+    snapshot = SnapshotFetcher(snapshot_dir)
     expected = parse_table([snapshot.fetch(c) for c in calls])
     assert_frame_equal(table.sort("variable", "geoid"), expected.sort("variable", "geoid"))
     assert [p.name.split(".")[1] for p in landed_bodies(landing_dir)] == ["part0", "part1"]
@@ -373,9 +364,9 @@ def test_retry_after_is_honoured(server: CensusReplayServer, make_fetcher) -> No
 # --- transport failures -----------------------------------------------------------------------------------------
 
 
-def test_read_timeout_is_retried(server: CensusReplayServer, make_fetcher, census_snapshot: Path) -> None:
+def test_read_timeout_is_retried(server: CensusReplayServer, make_fetcher, snapshot_dir: Path) -> None:
     """An answer slower than timeout_seconds is abandoned and the request retried: 2 requests, real data parsed."""
-    slow = json_response(snapshot_rows(census_snapshot, B19013_FILE), 200)
+    slow = json_response(snapshot_rows(snapshot_dir, B19013_FILE), 200)
     server.enqueue(CannedResponse(slow.status, slow.body, content_type=slow.content_type, delay_seconds=1.0))
 
     live = make_fetcher(timeout_seconds=0.3).fetch(b19013_request())
@@ -405,11 +396,11 @@ def test_connection_refused_fails_after_retries_with_redacted_url(make_fetcher, 
 
 
 def test_response_lacking_a_requested_variable_is_an_error(
-    server: CensusReplayServer, make_fetcher, census_snapshot: Path
+    server: CensusReplayServer, make_fetcher, snapshot_dir: Path
 ) -> None:
     """An answer whose header lacks a requested variable is fetched and landed, but parsing raises
     CensusResponseError naming the missing variable and the landed file."""
-    rows = snapshot_rows(census_snapshot, B19013_FILE)
+    rows = snapshot_rows(snapshot_dir, B19013_FILE)
     drop = rows[0].index("B19013_001M")
     # GENERATED: the real 2018 B19013 county answer with the B19013_001M column removed.
     server.enqueue(json_response([[v for i, v in enumerate(row) if i != drop] for row in rows]))
@@ -423,11 +414,11 @@ def test_response_lacking_a_requested_variable_is_an_error(
 
 
 def test_annotation_codes_become_nulls_with_reasons(
-    server: CensusReplayServer, make_fetcher, census_snapshot: Path
+    server: CensusReplayServer, make_fetcher, snapshot_dir: Path
 ) -> None:
     """Annotation codes in a live answer are never read as numbers: value is null and annotation gives the reason;
     an untouched real row next to them parses to its numbers."""
-    rows = snapshot_rows(census_snapshot, B19013_FILE)
+    rows = snapshot_rows(snapshot_dir, B19013_FILE)
     header = rows[0]
     by_geoid = {r[header.index("state")] + r[header.index("county")]: r for r in rows[1:]}
     king = list(by_geoid[KING])
