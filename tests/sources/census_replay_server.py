@@ -30,6 +30,7 @@ from urllib.parse import parse_qs, urlsplit
 from sources.census_api import (
     GEOGRAPHY_COLUMNS,  # the API's geography columns, a fact of the API shared with the client
 )
+from tests.sources.loopback import start_loopback, stop_loopback
 
 # Shaped like the page the real API returns for a key it does not know (reported in censusdis/censusdis#319).
 INVALID_KEY_PAGE = """<html><head><title>Invalid Key</title></head><body>
@@ -140,19 +141,12 @@ class CensusReplayServer:
         class Handler(_ReplayHandler):
             replay = server
 
-        self._httpd = _QuietServer(("127.0.0.1", 0), Handler)
-        self._httpd.daemon_threads = True
-        self._thread = threading.Thread(
-            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.02}, name="census-replay", daemon=True
-        )
-        self._thread.start()
+        self._httpd, self._thread = start_loopback(Handler, "census-replay", _QuietServer)
         return self
 
     def __exit__(self, *exc: object) -> None:
         assert self._httpd is not None and self._thread is not None
-        self._httpd.shutdown()
-        self._httpd.server_close()
-        self._thread.join(timeout=5)
+        stop_loopback(self._httpd, self._thread)
 
     # --- answering -------------------------------------------------------------------------------------------
     def _next_canned(self) -> CannedResponse | None:
