@@ -3,7 +3,8 @@
 The folder is the schema (``staging``, ``intermediate``, ``marts``), the file stem the table and the asset
 name. Dependencies are read from the SQL itself with sqlglot (every ``schema.table`` it selects from), so a
 model that starts reading another table gets the edge without any Python change. The leading ``/* ... */``
-block is YAML (description, grain, columns) and feeds the asset description, the column docs in the UI and
+block is YAML (description, grain, columns, or ``columns_from: <layer>/<model>.sql`` for a table with the same
+columns as another) and feeds the asset description, the column docs in the UI and
 the data dictionary.
 """
 
@@ -46,6 +47,9 @@ def read_model(path: Path) -> SqlModel:
     if not match:
         raise ValueError(f"{path}: a model starts with a /* YAML */ header (description, grain, columns)")
     header = yaml.safe_load(match.group(1)) or {}
+    if header.get("columns_from") and not header.get("columns"):
+        # a table with the same columns as another model documents them once, there
+        header["columns"] = read_model(path.parent.parent / header["columns_from"]).columns
     for key in ("description", "grain", "columns"):
         if not header.get(key):
             raise ValueError(f"{path}: header has no `{key}`")

@@ -8,7 +8,7 @@ from pathlib import Path
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
-from pipelines.settings import Settings, settings_from_env
+from pipelines.settings import CONFIG_DIR, Settings, settings_from_env
 from sources.census_api import LiveFetcher, SnapshotFetcher
 
 
@@ -20,10 +20,13 @@ class SdohSettings(dg.ConfigurableResource):
     mode: str = "snapshot"
     census_api_base_url: str = "https://api.census.gov/data"
     census_api_key: str | None = None
+    config_dir: str = str(CONFIG_DIR)
 
     @property
     def settings(self) -> Settings:
-        return Settings(Path(self.snapshot_dir), Path(self.data_dir), self.mode, self.census_api_base_url)
+        return Settings(
+            Path(self.snapshot_dir), Path(self.data_dir), self.mode, self.census_api_base_url, Path(self.config_dir)
+        )
 
     def census_fetcher(self) -> SnapshotFetcher | LiveFetcher:
         if self.mode == "live":
@@ -43,6 +46,7 @@ def build_resources(settings: Settings | None = None) -> dict[str, object]:
             mode=s.mode,
             census_api_base_url=s.census_api_base_url,
             census_api_key=key,
+            config_dir=str(s.config_dir),
         ),
         "warehouse": DuckDBResource(database=str(s.warehouse_path)),
     }

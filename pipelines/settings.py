@@ -26,6 +26,7 @@ class Settings:
     data_dir: Path
     mode: str
     census_api_base_url: str
+    config_dir: Path = CONFIG_DIR
 
     @property
     def warehouse_path(self) -> Path:
@@ -56,4 +57,5 @@ def settings_from_env(environ: dict[str, str] | None = None) -> Settings:
         data_dir=_resolve(env.get("SDOH_DATA_DIR") or "data"),
         mode=mode,
         census_api_base_url=(env.get("SDOH_CENSUS_API_BASE_URL") or "https://api.census.gov/data").rstrip("/"),
+        config_dir=_resolve(env.get("SDOH_CONFIG_DIR") or str(CONFIG_DIR)),
     )

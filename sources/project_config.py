@@ -17,10 +17,19 @@ import yaml
 
 from sources.census_api import CensusRequest, plan_calls
 
-METHODS = {"direct": ("value",), "proportion": ("numerator", "denominator")}
-MOE_KINDS = ("published", "not_published")
+METHODS = {"direct": ("value",), "count": ("value",), "proportion": ("numerator", "denominator")}
+# published: the source publishes a 90% MOE (ACS); not_published: estimates only (reliability unknown);
+# census_count: a decennial count, no sampling error (MOE 0); published_ci95: the source publishes 95% limits.
+MOE_KINDS = ("published", "not_published", "census_count", "published_ci95")
+AGGREGATIONS = ("sum", "population_weighted_mean", "none")
 DIRECTIONS = ("lower_is_better", "higher_is_better", "neutral")
-_VARIABLE = re.compile(r"^[A-Z]{1,3}\d{1,5}[A-Z]{0,2}_(C\d{2}_)?\d{3,4}$")
+CENSUS_DATASET_PREFIXES = ("acs/", "dec/")
+_VARIABLE = re.compile(r"^[A-Z]{1,3}\d{1,6}[A-Z]{0,2}(_(C\d{2}_)?\d{3,4})?$")
+_OTHER_VARIABLE = re.compile(r"^[a-z][a-z0-9_]*$")
+
+
+def is_census_dataset(dataset: str) -> bool:
+    return dataset.startswith(CENSUS_DATASET_PREFIXES)
 
 
 class ConfigError(ValueError):
@@ -43,24 +52,36 @@ class ProjectConfig:
     indicator_variables: pl.DataFrame
     reliability: dict[str, Any]
     controlled_moe_variables: pl.DataFrame
+    census_datasets: pl.DataFrame
 
     def census_requests(self) -> list[CensusRequest]:
-        """Every Census API call the indicators need, with E and (where published) M variables."""
-        spec = self.indicator_variables.with_columns(pl.col("variable").str.split("_").list.first().alias("table"))
+        """Every Census API call the indicators need, with estimate and (where published) MOE variables."""
+        suffix = {r["dataset"]: r for r in self.census_datasets.iter_rows(named=True)}
+        spec = self.indicator_variables.filter(
+            pl.col("dataset").map_elements(is_census_dataset, return_dtype=pl.Boolean)
+        )
         calls: list[CensusRequest] = []
-        keys = ["vintage", "dataset", "geo_level", "state", "table"]
+        keys = ["vintage", "dataset", "geo_level", "state", "county", "table"]
+        spec = spec.unique(["vintage", "dataset", "geo_level", "state", "county", "table", "variable", "request_moe"])
         for key, part in spec.sort(keys, nulls_last=False).group_by(keys, maintain_order=True):
-            vintage, dataset, geo_level, state, table = key
+            vintage, dataset, geo_level, state, county, table = key
+            if dataset not in suffix:
+                raise ConfigError(f"config/census_api.yaml: dataset {dataset!r} is not listed under `datasets`")
             variables: list[str] = []
             for row in part.sort("variable").iter_rows(named=True):
-                variables.append(f"{row['variable']}E")
-                if row["moe_published"]:
-                    variables.append(f"{row['variable']}M")
-            calls.extend(plan_calls(vintage, dataset, geo_level, table, variables, state=state))
+                variables.append(f"{row['variable']}{suffix[dataset]['estimate_suffix'] or ''}")
+                if row["request_moe"]:
+                    variables.append(f"{row['variable']}{suffix[dataset]['moe_suffix']}")
+            calls.extend(
+                plan_calls(
+                    vintage, dataset, geo_level, table, variables, state=state, county=county[2:] if county else None
+                )
+            )
         return calls
 
 
 def load_project_config(config_dir: Path) -> ProjectConfig:
+    config_dir = Path(config_dir)
     groups = _load_groups(config_dir / "race_ethnicity_groups.yaml")
     indicators, variables = _load_indicators(config_dir / "indicators.yaml", groups)
     reliability = load_yaml(config_dir / "reliability.yaml")
@@ -69,7 +90,24 @@ def load_project_config(config_dir: Path) -> ProjectConfig:
         census.get("controlled_moe_variables") or [],
         schema={"dataset": pl.String, "geo_level": pl.String, "variable": pl.String},
     )
-    return ProjectConfig(groups, indicators, variables, reliability, controlled)
+    datasets = pl.DataFrame(
+        [
+            {
+                "dataset": name,
+                "estimate_suffix": spec.get("estimate_suffix") or "",
+                "moe_suffix": spec.get("moe_suffix"),
+                "sampling_error": bool(spec.get("sampling_error", True)),
+            }
+            for name, spec in (census.get("datasets") or {}).items()
+        ],
+        schema={
+            "dataset": pl.String,
+            "estimate_suffix": pl.String,
+            "moe_suffix": pl.String,
+            "sampling_error": pl.Boolean,
+        },
+    )
+    return ProjectConfig(groups, indicators, variables, reliability, controlled, datasets)
 
 
 def _load_groups(path: Path) -> pl.DataFrame:
@@ -131,11 +169,22 @@ def _load_indicators(path: Path, groups: pl.DataFrame) -> tuple[pl.DataFrame, pl
             methods.add(method)
             if m.get("moe") not in MOE_KINDS:
                 raise ConfigError(f"{mwhere} field `moe` has value {m.get('moe')!r}; expected one of {MOE_KINDS}")
+            aggregation = m.get("aggregation", "none" if method == "direct" else "sum")
+            if aggregation not in AGGREGATIONS:
+                raise ConfigError(
+                    f"{mwhere} field `aggregation` has value {aggregation!r}; expected one of {AGGREGATIONS}"
+                )
+            if method == "direct" and aggregation == "sum":
+                raise ConfigError(f"{mwhere}: a published rate or median cannot be aggregated by summing")
+            if aggregation == "none" and method == "direct" and not m.get("aggregation_note"):
+                raise ConfigError(f"{mwhere}: say why it is not aggregated in `aggregation_note`")
+            census = is_census_dataset(str(m.get("dataset", "")))
+            places = _places(m, mwhere)
             roles_by_group = _expand_groups(m, iteration, mwhere)
             for vintage in m.get("vintages") or []:
                 if not re.fullmatch(r"\d{4}", str(vintage)):
                     raise ConfigError(f"{mwhere} field `vintages` has value {vintage!r}; expected a 4-digit year")
-                for state in m.get("states") or [None]:
+                for state, county in places:
                     for group_id, roles in roles_by_group.items():
                         missing = [r for r in METHODS[method] if not roles.get(r)]
                         extra = [r for r in roles if r not in METHODS[method]]
@@ -145,8 +194,10 @@ def _load_indicators(path: Path, groups: pl.DataFrame) -> tuple[pl.DataFrame, pl
                                 f"got {sorted(roles)}"
                             )
                         for role, names in roles.items():
-                            for variable in names:
-                                if not _VARIABLE.match(variable):
+                            for signed in names:
+                                sign = -1.0 if signed.startswith("-") else 1.0
+                                variable = signed.lstrip("-")
+                                if not (_VARIABLE if census else _OTHER_VARIABLE).match(variable):
                                     raise ConfigError(
                                         f"{mwhere} group {group_id!r} role {role}: bad variable id {variable!r}"
                                     )
@@ -155,14 +206,22 @@ def _load_indicators(path: Path, groups: pl.DataFrame) -> tuple[pl.DataFrame, pl
                                         "indicator_id": ind,
                                         "vintage": str(vintage),
                                         "dataset": m["dataset"],
+                                        "table": str(m.get("table") or variable.split("_")[0]),
                                         "geo_level": m["geo_level"],
                                         "state": state,
+                                        "county": county,
                                         "group_id": group_id,
                                         "role": role,
                                         "variable": variable,
+                                        "sign": sign,
                                         "method": method,
-                                        "moe_published": m["moe"] == "published",
+                                        "moe_kind": m["moe"],
+                                        "moe_published": m["moe"] != "not_published",
+                                        "request_moe": m["moe"] == "published",
                                         "scale": float(m.get("scale", 1)),
+                                        "aggregation": aggregation,
+                                        "aggregation_note": " ".join(str(m.get("aggregation_note") or "").split())
+                                        or None,
                                     }
                                 )
         catalog.append(
@@ -177,8 +236,10 @@ def _load_indicators(path: Path, groups: pl.DataFrame) -> tuple[pl.DataFrame, pl
                 "methods": ", ".join(sorted(methods)),
             }
         )
-    spec = pl.DataFrame(variables, schema_overrides={"state": pl.String})
-    key = ["indicator_id", "vintage", "dataset", "geo_level", "state", "group_id", "role", "variable"]
+    spec = pl.DataFrame(
+        variables, schema_overrides={"state": pl.String, "county": pl.String, "aggregation_note": pl.String}
+    )
+    key = ["indicator_id", "vintage", "dataset", "geo_level", "state", "county", "group_id", "role", "variable"]
     dupes = spec.group_by(key).len().filter(pl.col("len") > 1)
     if dupes.height:
         row = dupes.row(0, named=True)
@@ -186,6 +247,23 @@ def _load_indicators(path: Path, groups: pl.DataFrame) -> tuple[pl.DataFrame, pl
             f"{path}: indicator {row['indicator_id']!r} lists {row['variable']} twice for {row['group_id']}"
         )
     return pl.DataFrame(catalog), spec
+
+
+def _places(m: dict[str, Any], where: str) -> list[tuple[str | None, str | None]]:
+    """(state, county) filters of a measurement: `counties` (5-digit FIPS) for tract data, else `states`."""
+    counties = [str(c) for c in m.get("counties") or []]
+    for county in counties:
+        if not re.fullmatch(r"\d{5}", county):
+            raise ConfigError(f"{where} field `counties` has value {county!r}; expected a quoted 5-digit FIPS")
+    if counties:
+        return [(c[:2], c) for c in counties]
+    states = [str(s) for s in m.get("states") or []]
+    for state in states:
+        if not re.fullmatch(r"\d{2}", state):
+            raise ConfigError(f"{where} field `states` has value {state!r}; expected a quoted 2-digit FIPS")
+    if m.get("geo_level") == "tract" and not states:
+        raise ConfigError(f"{where}: tract data need `states` or `counties` (the Census API answers tracts by state)")
+    return [(s, None) for s in states] or [(None, None)]
 
 
 def _expand_groups(m: dict[str, Any], iteration: dict[str, str | None], where: str) -> dict[str, dict[str, list[str]]]:

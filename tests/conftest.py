@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 from collections.abc import Callable
@@ -75,3 +76,59 @@ def symlinked_snapshot(snapshot_dir: Path, target: Path) -> Path:
 def replace_with_generated(path: Path, text: str) -> None:
     path.unlink()
     path.write_text(text)
+
+
+# Two hand-drawn rectangles over real Los Angeles County 2020 tracts (coordinates typed by hand, lon/lat):
+# A lies inside tract 06037302302; B straddles the border of tracts 06037302302 and 06037302401.
+TEST_NEIGHBORHOODS = {
+    "test-inside-one-tract": [-118.2631, 34.1397, -118.2611, 34.1417],
+    "test-across-two-tracts": [-118.2641, 34.1361, -118.2601, 34.1391],
+}
+YAKAMA_APPROVAL = """default: withhold
+approved_areas:
+  - aiannh_geoid: "4690"
+    name: Yakama Nation
+    approved_by: Confederated Tribes and Bands of the Yakama Nation
+    approval_reference: "TEST FIXTURE: not a real approval"
+    approved_on: "2026-11-23"
+"""
+
+
+def write_test_config(target: Path) -> Path:
+    """The shipped config with the test neighborhoods in place of the examples and Yakama approved."""
+    from pipelines.settings import CONFIG_DIR
+
+    shutil.copytree(CONFIG_DIR, target)
+    features = [
+        {
+            "type": "Feature",
+            "properties": {"id": nid, "name": nid, "example": True},
+            "geometry": {
+                "type": "Polygon",
+                "coordinates": [[[x0, y0], [x1, y0], [x1, y1], [x0, y1], [x0, y0]]],
+            },
+        }
+        for nid, (x0, y0, x1, y1) in TEST_NEIGHBORHOODS.items()
+    ]
+    (target / "neighborhoods" / "la_example_neighborhoods.geojson").write_text(
+        json.dumps({"type": "FeatureCollection", "features": features})
+    )
+    regions = target / "ach_regions.yaml"
+    text = regions.read_text()
+    old = "      - la-example-boyle-heights\n      - la-example-watts\n"
+    assert old in text
+    regions.write_text(text.replace(old, "".join(f"      - {nid}\n" for nid in TEST_NEIGHBORHOODS)))
+    (target / "tribal_data_policy.yaml").write_text(YAKAMA_APPROVAL)
+    return target
+
+
+@pytest.fixture(scope="session")
+def approved_run(make_settings: Callable[..., Settings], tmp_path_factory: pytest.TempPathFactory):
+    """The main job with test neighborhoods and the Yakama Nation area approved for publication."""
+    settings = make_settings("approved_run")
+    settings = replace(settings, config_dir=write_test_config(tmp_path_factory.mktemp("config") / "config"))
+    result = run_release_job(settings)
+    assert result.success, "the main job failed with the test config"
+    con = duckdb.connect(str(settings.published_dir / PUBLISHED_DB), read_only=True)
+    yield settings, con
+    con.close()

@@ -17,6 +17,7 @@ import json
 import os
 import shutil
 import subprocess
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -31,7 +32,10 @@ PUBLISHED_DB = "sdoh_published.duckdb"
 PUBLISHED_TABLES = {
     "indicator_values": "marts.fct_indicator_values",
     "indicator_catalog": "marts.dim_indicator_catalog",
+    "geographies": "marts.dim_geographies",
 }
+# Writes extra files (map exports) into the release folder; returns {file name: facts about it}.
+Exporter = Callable[[duckdb.DuckDBPyConnection, Path, str], dict[str, dict[str, Any]]]
 
 
 @dataclass(frozen=True)
@@ -80,6 +84,7 @@ def write_release(
     published_dir: Path,
     provenance: dict[str, Any],
     now: datetime | None = None,
+    exporter: Exporter | None = None,
 ) -> Release:
     """Copy the published tables out of the warehouse into a new immutable release folder."""
     now = now or datetime.now(UTC)
@@ -100,11 +105,15 @@ def write_release(
             )
             rows = con.execute(f"select count(*) from {source}").fetchone()[0]
             tables[name] = {"file": target.name, "rows": int(rows), "sha256": sha256_file(target)}
+        exports = exporter(con, staging, release_id) if exporter else {}
+        for file_name, facts in exports.items():
+            facts["sha256"] = sha256_file(staging / file_name)
         manifest = {
             "release_id": release_id,
             "created_at": now.isoformat(timespec="seconds"),
             "code_version": version,
             "tables": tables,
+            "exports": exports,
             **provenance,
         }
         (staging / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=False) + "\n")
@@ -137,6 +146,12 @@ def verify_release(release: Release) -> list[str]:
             problems.append(f"{release.release_id}/{entry['file']}: missing")
         elif sha256_file(path) != entry["sha256"]:
             problems.append(f"{release.release_id}/{entry['file']}: sha256 differs from manifest ({name})")
+    for file_name, entry in release.manifest.get("exports", {}).items():
+        path = release.path / file_name
+        if not path.is_file():
+            problems.append(f"{release.release_id}/{file_name}: missing")
+        elif sha256_file(path) != entry["sha256"]:
+            problems.append(f"{release.release_id}/{file_name}: sha256 differs from manifest (map export)")
     return problems
 
 
@@ -167,6 +182,9 @@ def rebuild_published_db(published_dir: Path) -> Path:
                     chas_vintage varchar,
                     indicator_values_rows bigint,
                     indicator_catalog_rows bigint,
+                    geographies_rows bigint,
+                    tribal_areas_withheld bigint,
+                    tribal_rows_withheld bigint,
                     checks_passed varchar,
                     manifest_sha256 varchar,
                     path varchar
@@ -176,7 +194,7 @@ def rebuild_published_db(published_dir: Path) -> Path:
             for r in releases:
                 m = r.manifest
                 con.execute(
-                    "insert into releases values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    "insert into releases values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     [
                         r.release_id,
                         m["created_at"],
@@ -187,6 +205,9 @@ def rebuild_published_db(published_dir: Path) -> Path:
                         m.get("vintages", {}).get("chas"),
                         m["tables"]["indicator_values"]["rows"],
                         m["tables"]["indicator_catalog"]["rows"],
+                        m["tables"].get("geographies", {}).get("rows"),
+                        m.get("tribal_data_policy", {}).get("areas_withheld"),
+                        m.get("tribal_data_policy", {}).get("indicator_rows_withheld"),
                         ", ".join(m.get("checks_passed", [])),
                         sha256_file(r.path / "manifest.json"),
                         str(r.path.relative_to(published_dir)),
@@ -221,6 +242,13 @@ def _release_readme(manifest: dict[str, Any]) -> str:
         "| table | file | rows |",
         "|---|---|---|",
         *[f"| {name} | {t['file']} | {t['rows']:,} |" for name, t in manifest["tables"].items()],
+        "",
+        "Map exports (one feature per published geography with a boundary, latest total-group values):",
+        "",
+        *[
+            f"- `{f}`: {e['format']}, {e['features']:,} features ({e['geo_type']})"
+            for f, e in manifest.get("exports", {}).items()
+        ],
         "",
         "Query with DuckDB: `select * from 'indicator_values.parquet' where geoid = '53033' limit 10;`",
         "Column meanings: the project's docs/data_dictionary.md. Sources and vintages: `manifest.json`.",

@@ -9,7 +9,6 @@ from dagster_duckdb import DuckDBResource
 
 from assets.warehouse import replace_table, table_metadata
 from pipelines.resources import SdohSettings
-from pipelines.settings import CONFIG_DIR
 from sources.census_api import parse_table
 from sources.project_config import load_project_config
 
@@ -26,7 +25,7 @@ from sources.project_config import load_project_config
 def census_api_raw(
     context: dg.AssetExecutionContext, sdoh: SdohSettings, warehouse: DuckDBResource
 ) -> dg.MaterializeResult:
-    config = load_project_config(CONFIG_DIR)
+    config = load_project_config(sdoh.settings.config_dir)
     calls = config.census_requests()
     fetcher = sdoh.census_fetcher()
     root = Path(sdoh.snapshot_dir) if fetcher.mode == "snapshot" else sdoh.settings.landing_dir

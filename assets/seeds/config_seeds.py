@@ -5,27 +5,42 @@ import polars as pl
 from dagster_duckdb import DuckDBResource
 
 from assets.warehouse import replace_table, table_metadata
-from pipelines.settings import CONFIG_DIR
+from pipelines.resources import SdohSettings
+from sources.census_geo import read_tribes_by_area
+from sources.geo_config import check_tribal_approvals, load_geo_config
 from sources.project_config import load_project_config
 
 SEEDS = {
     "seed_indicators": "Indicator catalog entries from config/indicators.yaml (label, unit, direction, universe, source).",
     "seed_indicator_variables": (
-        "One row per indicator x vintage x dataset x geography level x state x group x role x ACS variable, "
+        "One row per indicator x vintage x dataset x geography level x state x group x role x variable, "
         "expanded from config/indicators.yaml."
     ),
     "seed_race_ethnicity_groups": "Race/ethnicity group vocabulary from config/race_ethnicity_groups.yaml.",
-    "seed_reliability_rules": "CV thresholds, suppression minimums and confidence level from config/reliability.yaml.",
+    "seed_reliability_rules": "CV thresholds, suppression minimums and confidence levels from config/reliability.yaml.",
     "seed_controlled_moe_variables": "Variables whose null MOE in the snapshot is the API's -555555555 (controlled), from config/census_api.yaml.",
+    "seed_census_datasets": "Per Census dataset: variable suffixes for estimate and MOE, and whether values carry sampling error (config/census_api.yaml).",
+    "seed_ach_regions": "ACH regions from config/ach_regions.yaml: id, name, state, vintage, example flag, built from counties or neighborhoods.",
+    "seed_ach_region_members": "The counties or neighborhoods that make up each ACH region (config/ach_regions.yaml).",
+    "seed_neighborhoods": "User-drawn neighborhoods from the GeoJSON files listed in config/ach_regions.yaml (id, name, example flag, file).",
+    "seed_tribal_data_policy": (
+        "Tribal areas approved for publication and the tribal government that approved each "
+        "(config/tribal_data_policy.yaml); every other tribal area is withheld."
+    ),
+    "seed_population_weights": "The Census variable that gives tract population for each tract geography vintage (config/geographies.yaml).",
+    "seed_allocation_rules": "Sliver and population-coverage thresholds for tract allocation (config/geographies.yaml).",
 }
 
 
 @dg.multi_asset(
     specs=[dg.AssetSpec(name, group_name="seeds", kinds={"duckdb"}, description=text) for name, text in SEEDS.items()],
 )
-def config_seeds(warehouse: DuckDBResource):
+def config_seeds(sdoh: SdohSettings, warehouse: DuckDBResource):
     """Load every config seed; a config error stops the run here with the file and field named."""
-    config = load_project_config(CONFIG_DIR)
+    config_dir = sdoh.settings.config_dir
+    config = load_project_config(config_dir)
+    geo = load_geo_config(config_dir)
+    check_tribal_approvals(geo, read_tribes_by_area(sdoh.settings.snapshot_dir), config_dir / "tribal_data_policy.yaml")
     rules = config.reliability
     frames = {
         "seed_indicators": config.indicators,
@@ -39,9 +54,28 @@ def config_seeds(warehouse: DuckDBResource):
                 "min_numerator": [float(rules["suppression"]["min_numerator"])],
                 "acs_level": [float(rules["confidence"]["acs_level"])],
                 "z_90": [float(rules["confidence"]["z_90"])],
+                "z_95": [float(rules["confidence"]["z_95"])],
             }
         ),
         "seed_controlled_moe_variables": config.controlled_moe_variables,
+        "seed_census_datasets": config.census_datasets,
+        "seed_ach_regions": geo.regions,
+        "seed_ach_region_members": geo.region_members,
+        "seed_neighborhoods": pl.DataFrame(
+            [
+                {
+                    "neighborhood_id": n.neighborhood_id,
+                    "name": n.name,
+                    "example": n.example,
+                    "source_file": n.source_file,
+                }
+                for n in geo.neighborhoods
+            ],
+            schema={"neighborhood_id": pl.String, "name": pl.String, "example": pl.Boolean, "source_file": pl.String},
+        ),
+        "seed_tribal_data_policy": geo.tribal_policy,
+        "seed_population_weights": geo.population_weights,
+        "seed_allocation_rules": geo.allocation_rules,
     }
     with warehouse.get_connection() as con:
         for name, frame in frames.items():

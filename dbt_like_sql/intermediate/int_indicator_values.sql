@@ -1,35 +1,69 @@
 /*
 description: >-
-  Equity indicator values: one row per indicator x period x geography x race/ethnicity group, each with its
-  90% margin of error (published, or derived by the Census Bureau's formulas), confidence interval, coefficient
-  of variation and reliability flag, after small-number suppression. Values from estimate-only tables have no
-  MOE and reliability `unknown`; no MOE is ever invented.
+  Every computed indicator value, before the tribal-data publication policy: one row per indicator x period x
+  geography x race/ethnicity group, at the source geography and at every geography it aggregates to, each with
+  its 90% margin of error (published, derived by the Census Bureau's formulas, or converted from published 95%
+  limits), confidence interval, coefficient of variation and reliability flag, after small-number suppression.
+  Where a value exists at its own geography it wins over one aggregated from smaller units.
 grain: indicator_id x vintage x geo_type x geoid x group_id
 columns:
   indicator_id: indicator id (see indicator_catalog)
-  vintage: the period the data describe, e.g. 2014-2018 (ACS 5-year)
-  geo_type: county (tract, aiannh, neighborhood and ach come with the geography layer)
-  geoid: GEOID of the geography (string; 5-digit county FIPS)
-  geo_name: geography name as the Census API gives it
+  vintage: the period the data describe, e.g. 2014-2018 (ACS 5-year) or 2020 (decennial census)
+  geo_type: county, tract, aiannh, neighborhood or ach
+  geo_vintage: boundary vintage of the geography (tracts 2010/2020, counties 2017/2023, aiannh 2019, ACH region vintage, config for neighborhoods); join key to geographies
+  geoid: GEOID (county 5 digits, tract 11, aiannh 4) or the config id of a neighborhood or ACH region
+  geo_name: geography name
   group_id: total or a race/ethnicity group id (see race_ethnicity_groups)
   numerator: count in the numerator (proportions only; null when suppressed)
   numerator_moe: 90% MOE of the numerator
   denominator: count in the denominator (proportions only; null when suppressed)
   denominator_moe: 90% MOE of the denominator
-  estimate: the indicator value in the catalog's unit (percent 0-100 or dollars); null when suppressed or unavailable
+  estimate: the indicator value in the catalog's unit (percent 0-100, dollars, people, years); null when suppressed or unavailable
   moe: 90% margin of error of the estimate; null when unknown
-  ci_low: lower bound of the 90% interval (estimate - moe, floored at 0)
-  ci_high: upper bound of the 90% interval (estimate + moe, capped at 100 for percents)
-  ci_level: confidence level of moe, ci_low and ci_high (0.90)
+  ci_low: lower bound of the interval at ci_level (estimate - moe at 0.90, floored at 0; or the published limit)
+  ci_high: upper bound of the interval at ci_level (capped at 100 for percents)
+  ci_level: confidence level of ci_low and ci_high (0.90 for ACS; 0.95 where the source publishes 95% limits)
   cv: coefficient of variation in percent, (moe / 1.645) / estimate * 100
   reliability: high (cv < 12), medium (12-40), low (> 40 or a zero estimate with sampling error), unknown (no MOE or no value)
   suppressed: true when a small-number rule withheld the value
   suppression_reason: which rule fired, with the thresholds from config/reliability.yaml
-  estimate_note: why the estimate is missing when it is (ACS annotation meaning, null in source, zero denominator)
-  method: how the value was obtained, including the MOE formula used
+  estimate_note: why the estimate is missing when it is, or what share of an aggregated area the data cover
+  method: how the value was obtained, including the MOE formula and, for larger areas, the aggregation
 */
 with rules as (
     select * from seeds.seed_reliability_rules
+),
+
+geo_names as (
+    select geo_type, geoid, any_value(name) as name
+    from geographies.geo_boundaries
+    where name is not null
+    group by all
+),
+
+all_components as (
+    select
+        indicator_id, vintage, period, geo_level as geo_type, geo_vintage, geoid, geo_name, group_id, role, method,
+        moe_kind, moe_published, scale, estimate, moe, published_ci_low, published_ci_high, published_ci_level,
+        estimate_annotation, cast(null as varchar) as aggregation_method, 0 as precedence
+    from intermediate.int_indicator_components
+    union all
+    select
+        a.indicator_id, a.vintage, a.period, a.geo_type, a.geo_vintage, a.geoid, n.name, a.group_id, a.role, a.method,
+        a.moe_kind, a.moe_published, a.scale, a.estimate, a.moe, a.published_ci_low, a.published_ci_high,
+        a.published_ci_level, a.estimate_note, a.aggregation_method,
+        case a.from_geo_level when 'county' then 1 else 2 end
+    from intermediate.int_indicator_components_aggregated as a
+    left join geo_names as n
+        on a.geo_type = n.geo_type
+        and a.geoid = n.geoid
+),
+
+ranked as (
+    -- a value at its own geography wins over one aggregated from counties, which wins over one from tracts
+    select *
+    from all_components
+    qualify precedence = min(precedence) over (partition by indicator_id, vintage, geo_type, geoid, group_id)
 ),
 
 pivoted as (
@@ -37,22 +71,28 @@ pivoted as (
         indicator_id,
         vintage,
         any_value(period) as period,
-        geo_level,
+        geo_type as geo_level,
+        any_value(geo_vintage) as geo_vintage,
         geoid,
         any_value(geo_name) as geo_name,
         group_id,
         method,
+        moe_kind,
         moe_published,
         scale,
         max(case when role = 'value' then estimate end) as value_estimate,
         max(case when role = 'value' then moe end) as value_moe,
+        max(case when role = 'value' then published_ci_low end) as published_ci_low,
+        max(case when role = 'value' then published_ci_high end) as published_ci_high,
+        max(case when role = 'value' then published_ci_level end) as published_ci_level,
         max(case when role = 'numerator' then estimate end) as numerator,
         max(case when role = 'numerator' then moe end) as numerator_moe,
         max(case when role = 'denominator' then estimate end) as denominator,
         max(case when role = 'denominator' then moe end) as denominator_moe,
-        string_agg(estimate_annotation, '; ') as estimate_annotation
-    from intermediate.int_indicator_components
-    group by indicator_id, vintage, geo_level, geoid, group_id, method, moe_published, scale
+        string_agg(distinct estimate_annotation, '; ') as estimate_annotation,
+        any_value(aggregation_method) as aggregation_method
+    from ranked
+    group by indicator_id, vintage, geo_type, geoid, group_id, method, moe_kind, moe_published, scale
 ),
 
 proportions as (
@@ -69,14 +109,18 @@ proportions as (
 derived as (
     select
         p.*,
-        case when method = 'direct' then value_estimate else p.p * scale end as raw_estimate,
+        case when method in ('direct', 'count') then value_estimate else p.p * scale end as raw_estimate,
         case
-            when method = 'direct' then value_moe
+            when method in ('direct', 'count') then value_moe
             when p.radicand >= 0 then sqrt(p.radicand) / denominator * scale
             when p.radicand < 0
                 then sqrt(pow(numerator_moe, 2) + pow(p.p, 2) * pow(denominator_moe, 2)) / denominator * scale
         end as raw_moe,
         case
+            when method = 'count' and moe_kind = 'census_count' then 'count: decennial census count, not a sample estimate (MOE 0)'
+            when method = 'count' then 'count: sum of published counts'
+            when method = 'direct' and moe_kind = 'published_ci95'
+                then 'direct: published estimate and 95% limits; 90% MOE derived as 1.645 x SE, SE = (upper - lower) / (2 x 1.96)'
             when method = 'direct' and moe_published then 'direct: published estimate and 90% MOE'
             when method = 'direct' then 'direct: published estimate; the source publishes no MOE'
             when not moe_published
@@ -119,6 +163,7 @@ select
     indicator_id,
     period as vintage,
     geo_level as geo_type,
+    geo_vintage,
     geoid,
     geo_name,
     group_id,
@@ -128,12 +173,17 @@ select
     case when not suppressed then denominator_moe end as denominator_moe,
     estimate,
     moe,
-    case when moe is not null then greatest(estimate - moe, 0) end as ci_low,
     case
+        when estimate is not null and published_ci_level is not null then published_ci_low
+        when moe is not null then greatest(estimate - moe, 0)
+    end as ci_low,
+    case
+        when estimate is not null and published_ci_level is not null then published_ci_high
         when moe is not null and unit = 'percent' then least(estimate + moe, 100)
         when moe is not null then estimate + moe
     end as ci_high,
-    acs_level as ci_level,
+    case when estimate is not null and published_ci_level is not null then published_ci_level else acs_level end
+        as ci_level,
     case when moe is not null and estimate <> 0 then moe / z_90 / abs(estimate) * 100 end as cv,
     case
         when estimate is null or moe is null then 'unknown'
@@ -149,6 +199,8 @@ select
         when suppressed then null
         when estimate is null and estimate_annotation is not null then estimate_annotation
         when estimate is null and method = 'proportion' and denominator = 0 then 'denominator is zero'
+        when aggregation_method is not null then estimate_annotation
     end as estimate_note,
-    method_text as method
+    case when aggregation_method is not null then aggregation_method || '; ' || method_text else method_text end
+        as method
 from final

@@ -7,16 +7,16 @@ columns:
   indicator_id: indicator id, the key used in indicator_values
   label: short human label
   description: what the indicator measures
-  unit: percent (0-100) or dollars
+  unit: percent (0-100), dollars, people or years
   direction: lower_is_better, higher_is_better or neutral (for disparity measures)
   universe: the population the indicator describes
   source: publishing agency and product
-  methods: direct and/or proportion (see indicator_values.method)
+  methods: direct, count and/or proportion (see indicator_values.method)
   vintages: periods with values, comma-separated
   geo_types: geography types with values
   groups: race/ethnicity groups with values
   uncertainty: the kind of MOE the values carry
-  ci_level: confidence level of published intervals
+  ci_level: highest confidence level of the intervals published (0.90 ACS; 0.95 where the source publishes 95% limits)
   n_values: rows in indicator_values
 */
 with value_summary as (
@@ -28,6 +28,8 @@ with value_summary as (
         bool_or(method like 'direct: published estimate and 90% MOE') as has_published_moe,
         bool_or(method like '%ACS%formula%') as has_derived_moe,
         bool_or(method like '%no MOE%' or method like '%publishes no MOE%') as has_no_moe,
+        bool_or(method like '%decennial census count%') as has_census_count,
+        bool_or(method like '%95% limits%') as has_published_ci95,
         max(ci_level) as ci_level,
         count(*) as n_values
     from marts.fct_indicator_values
@@ -50,7 +52,9 @@ select
         '; ',
         case when v.has_published_moe then 'published 90% MOE' end,
         case when v.has_derived_moe then '90% MOE derived by Census Bureau formulas' end,
-        case when v.has_no_moe then 'no MOE for estimate-only source tables (reliability unknown)' end
+        case when v.has_no_moe then 'no MOE for estimate-only source tables (reliability unknown)' end,
+        case when v.has_census_count then 'census counts: no sampling error (MOE 0)' end,
+        case when v.has_published_ci95 then 'published 95% limits kept; 90% MOE derived from them' end
     ) as uncertainty,
     v.ci_level,
     v.n_values

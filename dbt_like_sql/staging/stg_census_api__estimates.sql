@@ -2,15 +2,17 @@
 description: >-
   Census API estimates in one long tidy table: each ACS/decennial variable's estimate beside its margin of
   error (90%), with the reason whenever either is missing. Controlled estimates (API code -555555555, listed in
-  config/census_api.yaml) get MOE 0; any other missing MOE stays null (unknown), never 0.
+  config/census_api.yaml) get MOE 0, and so do decennial census counts (not sample estimates); any other
+  missing MOE stays null (unknown), never 0. Variable suffixes (E/M, N, none) come from config/census_api.yaml.
 grain: vintage x dataset x geo_level x geoid x variable
 columns:
   vintage: Census API vintage year (for ACS 5-year, the last year of the period)
   period: the period the estimate describes, e.g. 2014-2018 for ACS 5-year vintage 2018
   dataset: Census API dataset path, e.g. acs/acs5 or acs/acs5/subject
   table: ACS table id, e.g. B19013A
-  variable: variable id without the E/M suffix, e.g. B19013A_001
+  variable: variable id without the E/M/N suffix, e.g. B19013A_001
   geo_level: county or tract
+  geo_vintage: census geography the numbers are tabulated on (tracts 2010 or 2020; counties 2017 before the 2022 ACS, 2023 after)
   geoid: 5-digit county or 11-digit tract GEOID (string)
   geo_name: name as the API returns it
   estimate: the estimate; null when the API gave none
@@ -18,23 +20,36 @@ columns:
   estimate_annotation: why the estimate is null (annotation code meaning or null in response)
   moe_annotation: why the MOE is null or 0 (annotation, controlled, or not published by the source table)
 */
-with cells as (
+with suffixed as (
+    select
+        r.*,
+        d.sampling_error,
+        d.moe_suffix is not null and r.variable like '%' || d.moe_suffix as is_moe,
+        case when d.moe_suffix is not null and r.variable like '%' || d.moe_suffix then length(d.moe_suffix)
+            else length(d.estimate_suffix)
+        end as suffix_length
+    from raw.census_api_raw as r
+    inner join seeds.seed_census_datasets as d using (dataset)
+),
+
+cells as (
     select
         vintage,
         dataset,
         "table",
-        left(variable, length(variable) - 1) as variable,
-        right(variable, 1) as kind,
+        left(variable, length(variable) - suffix_length) as variable,
+        case when is_moe then 'M' else 'E' end as kind,
+        sampling_error,
         geo_level,
         geoid,
         geo_name,
         value,
         annotation
-    from raw.census_api_raw
+    from suffixed
 ),
 
 estimates as (
-    select * from cells where kind in ('E', 'N')
+    select * from cells where kind = 'E'
 ),
 
 moes as (
@@ -51,16 +66,24 @@ select
     e."table",
     e.variable,
     e.geo_level,
+    case
+        when e.geo_level = 'tract' and cast(e.vintage as integer) >= 2020 then '2020'
+        when e.geo_level = 'tract' and cast(e.vintage as integer) >= 2010 then '2010'
+        when e.geo_level = 'county' and cast(e.vintage as integer) >= 2022 then '2023'
+        when e.geo_level = 'county' then '2017'
+    end as geo_vintage,
     e.geoid,
     e.geo_name,
     e.value as estimate,
     case
+        when not e.sampling_error and e.value is not null then 0.0
         when m.variable is null then null
         when controlled.is_controlled then 0.0
         else m.value
     end as moe,
     e.annotation as estimate_annotation,
     case
+        when not e.sampling_error and e.value is not null then 'decennial census count: not a sample estimate (MOE 0)'
         when m.variable is null then 'not published: the source table carries estimates only'
         when controlled.is_controlled then '-555555555: estimate is controlled; no sampling error (MOE 0)'
         else m.annotation

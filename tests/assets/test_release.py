@@ -35,13 +35,19 @@ def test_manifest_names_sources_with_checksums_vintages_and_code_version(two_rel
     settings, _ = two_releases
     release = list_releases(settings.published_dir)[-1]
     manifest = json.loads((release.path / "manifest.json").read_text())
-    assert manifest["vintages"]["acs"] == ["2013-2017", "2014-2018", "2015-2019"]
+    assert manifest["vintages"]["acs"] == [f"{y - 4}-{y}" for y in range(2017, 2024)]
+    assert manifest["vintages"]["decennial_census"] == ["2010", "2020"]
+    assert manifest["vintages"]["wa_doh_life_expectancy"] == ["2016-2020"]
     assert manifest["code_version"]
     sources = {s["path"]: s["sha256"] for s in manifest["source_files"]}
     king = "census_api/2018/acs/acs5/county/B19013.json"
     assert sources[king] == sha256_file(snapshot_dir / king)
     expected_files = {f"census_api/{c.snapshot_relpath}" for c in load_project_config(CONFIG_DIR).census_requests()}
-    assert set(sources) == expected_files
+    expected_files.add("wa_doh/life_expectancy_tract/Life_Expectancy_at_Birth_16_20.csv")
+    boundaries = {p for p in sources if p.startswith(("census_geo/", "config/"))}
+    assert set(sources) - boundaries == expected_files
+    assert "census_geo/aiannh/2019/cb_2019_us_aiannh_500k.gpkg" in boundaries
+    assert all(sources[p] for p in boundaries)
     assert set(manifest["checks_passed"]) >= {
         "census_api_raw:gx_census_api_raw",
         "stg_census_api__estimates:gx_stg_census_api__estimates",

@@ -40,16 +40,35 @@ def test_asset_graph_and_sql_dependencies(tmp_path: Path) -> None:
     keys = {k.to_user_string() for k in graph.get_all_asset_keys()}
     assert keys == {
         "census_api_raw",
+        "wa_doh_life_expectancy_raw",
         "ref_county_geoids",
+        "geo_boundaries",
+        "ref_tract_relationship",
+        "xwalk_tract_areas",
         "seed_indicators",
         "seed_indicator_variables",
         "seed_race_ethnicity_groups",
         "seed_reliability_rules",
         "seed_controlled_moe_variables",
+        "seed_census_datasets",
+        "seed_ach_regions",
+        "seed_ach_region_members",
+        "seed_neighborhoods",
+        "seed_tribal_data_policy",
+        "seed_population_weights",
+        "seed_allocation_rules",
         "stg_census_api__estimates",
+        "stg_wa_doh__life_expectancy",
+        "int_source_estimates",
         "int_indicator_components",
+        "int_geo_allocation",
+        "int_indicator_components_aggregated",
+        "int_indicator_values",
         "fct_indicator_values",
         "dim_indicator_catalog",
+        "dim_geographies",
+        "rpt_map_features",
+        "rpt_tribal_data_policy",
         "published_release",
     }
     # Every table a SQL model reads is produced by an asset of the graph (no dangling edge).
@@ -57,8 +76,12 @@ def test_asset_graph_and_sql_dependencies(tmp_path: Path) -> None:
         for table in model.upstream:
             assert table.split(".")[1] in keys, f"{model.path} reads {table}, which no asset produces"
     fct = graph.get(next(k for k in graph.get_all_asset_keys() if k.to_user_string() == "fct_indicator_values"))
-    assert {p.to_user_string() for p in fct.parent_keys} == {
+    assert {p.to_user_string() for p in fct.parent_keys} == {"int_indicator_values", "seed_tribal_data_policy"}
+    values = graph.get(next(k for k in graph.get_all_asset_keys() if k.to_user_string() == "int_indicator_values"))
+    assert {p.to_user_string() for p in values.parent_keys} == {
         "int_indicator_components",
+        "int_indicator_components_aggregated",
+        "geo_boundaries",
         "seed_reliability_rules",
         "seed_indicators",
     }

@@ -1,0 +1,239 @@
+/*
+description: >-
+  Indicator components rolled up from their source geography (tract or county) to every larger geography the
+  allocation reaches (county, ACH region, tribal area, neighborhood). Counts are summed after allocation (a split
+  tract contributes its area share), with the MOE of the sum by the ACS formula (each part's MOE scaled by its
+  factor, a constant; only the largest MOE among zero estimates counted). Values without counts are either
+  averaged with census-population weights (aggregation population_weighted_mean; SE of a weighted mean of
+  independent estimates) or not aggregated at all (medians, published percentages), with the reason. A value is
+  built only when the units with data hold at least allocation.min_population_coverage of the target's
+  population (all of it for counts); otherwise the row says why it has none.
+grain: indicator_id x vintage x geo_type x geoid x group_id x role
+columns:
+  indicator_id: indicator id
+  vintage: source vintage year
+  period: period label
+  geo_type: county, ach, aiannh or neighborhood
+  geo_vintage: boundary vintage of the target
+  geoid: id of the target
+  group_id: race/ethnicity group
+  role: value, numerator or denominator
+  method: direct, count or proportion
+  moe_kind: published, not_published, census_count or published_ci95
+  moe_published: whether the source values have a known MOE
+  scale: multiplier of a proportion
+  from_geo_level: the source geography aggregated (tract or county)
+  n_units: source units with data that contribute
+  n_units_universe: source units the target contains (within the measurement's states or counties)
+  population_coverage: share of the target's census population held by the units with data
+  estimate: aggregated estimate (null when coverage is too low or the value cannot be aggregated)
+  moe: 90% MOE of the aggregated estimate (null when any contributing MOE is unknown)
+  published_ci_low: lower limit at published_ci_level (weighted means of sources that publish limits)
+  published_ci_high: upper limit at published_ci_level
+  published_ci_level: level of the limits (0.95)
+  aggregation_method: how the value was aggregated (appended to the published method)
+  estimate_note: why the estimate is missing, or what part of the area the units with data cover
+*/
+with rules as (
+    select r.*, c.z_90, c.z_95
+    from seeds.seed_allocation_rules as r
+    cross join seeds.seed_reliability_rules as c
+),
+
+components as (
+    select * from intermediate.int_indicator_components
+),
+
+scope as (
+    select distinct s.indicator_id, s.vintage, s.geo_level, c.geo_vintage, s.state, s.county
+    from seeds.seed_indicator_variables as s
+    inner join (select distinct indicator_id, vintage, geo_level, geo_vintage from components) as c
+        using (indicator_id, vintage, geo_level)
+),
+
+universe as (
+    select
+        m.indicator_id,
+        m.vintage,
+        m.geo_level as from_geo_level,
+        a.to_geo_type,
+        a.to_geoid,
+        count(*) as n_units_universe,
+        sum(a.allocated_population) as universe_population
+    from scope as m
+    inner join intermediate.int_geo_allocation as a
+        on a.from_geo_level = m.geo_level
+        and (m.geo_level = 'county' or a.from_geo_vintage = m.geo_vintage)
+        and (m.state is null or left(a.from_geoid, 2) = m.state)
+        and (m.county is null or left(a.from_geoid, 5) = m.county)
+    group by all
+),
+
+joined as (
+    select
+        c.*,
+        a.to_geo_type,
+        a.to_geo_vintage,
+        a.to_geoid,
+        a.allocation_factor as f,
+        a.allocated_population,
+        a.weight,
+        a.weight_method
+    from components as c
+    inner join intermediate.int_geo_allocation as a
+        on a.from_geo_level = c.geo_level
+        and (c.geo_level = 'county' or a.from_geo_vintage = c.geo_vintage)
+        and a.from_geoid = c.geoid
+),
+
+target_weights as (
+    -- population weights when the target has census population, area weights otherwise
+    select
+        indicator_id, vintage, geo_level, to_geo_type, to_geoid, group_id, role,
+        coalesce(sum(allocated_population), 0) > 0 as has_population
+    from joined
+    group by all
+),
+
+aggregated as (
+    select
+        j.indicator_id,
+        j.vintage,
+        any_value(j.period) as period,
+        j.to_geo_type as geo_type,
+        any_value(j.to_geo_vintage) as to_geo_vintage,
+        j.to_geoid as geoid,
+        j.group_id,
+        j.role,
+        j.method,
+        j.moe_kind,
+        j.moe_published,
+        j.scale,
+        j.aggregation,
+        any_value(j.aggregation_note) as aggregation_note,
+        j.geo_level as from_geo_level,
+        any_value(w.has_population) as has_population,
+        count(j.estimate) as n_units,
+        count(*) as n_rows,
+        count(j.moe) filter (where j.estimate is not null) as n_moe,
+        sum(j.allocated_population) filter (where j.estimate is not null) as covered_population,
+        -- sums of allocated counts
+        sum(j.f * j.estimate) as sum_estimate,
+        sum(case when j.estimate <> 0 then pow(j.f * j.moe, 2) else 0 end) as sum_sq_moe_nonzero,
+        max(case when j.estimate = 0 then j.f * j.moe end) as max_moe_zero,
+        -- population-weighted means
+        sum(case when w.has_population then j.allocated_population else j.weight end) filter (where j.estimate is not null)
+            as sum_w,
+        sum((case when w.has_population then j.allocated_population else j.weight end) * j.estimate)
+            filter (where j.estimate is not null) as sum_wx,
+        sum(pow((case when w.has_population then j.allocated_population else j.weight end) * j.moe, 2))
+            filter (where j.estimate is not null) as sum_sq_wmoe
+    from joined as j
+    inner join target_weights as w
+        on j.indicator_id = w.indicator_id
+        and j.vintage = w.vintage
+        and j.geo_level = w.geo_level
+        and j.to_geo_type = w.to_geo_type
+        and j.to_geoid = w.to_geoid
+        and j.group_id = w.group_id
+        and j.role = w.role
+    group by
+        j.indicator_id, j.vintage, j.to_geo_type, j.to_geoid, j.group_id, j.role, j.method, j.moe_kind,
+        j.moe_published, j.scale, j.aggregation, j.geo_level
+),
+
+with_coverage as (
+    select
+        a.*,
+        u.n_units_universe,
+        case
+            when u.universe_population > 0 then least(coalesce(a.covered_population, 0) / u.universe_population, 1.0)
+        end as population_coverage,
+        case when a.method = 'count' then 0.999999 else rules.min_population_coverage end as needed_coverage,
+        rules.z_90,
+        rules.z_95
+    from aggregated as a
+    inner join universe as u
+        on a.indicator_id = u.indicator_id
+        and a.vintage = u.vintage
+        and a.from_geo_level = u.from_geo_level
+        and a.geo_type = u.to_geo_type
+        and a.geoid = u.to_geoid
+    cross join rules
+),
+
+valued as (
+    select
+        *,
+        aggregation <> 'none' and n_units > 0 and coalesce(population_coverage, 0) >= needed_coverage as has_value,
+        case when sum_w > 0 then sum_wx / sum_w end as weighted_mean,
+        case when sum_w > 0 then sqrt(sum_sq_wmoe) / sum_w end as weighted_mean_moe
+    from with_coverage
+),
+
+limits as (
+    -- a weighted mean of values published with 95% limits gets 95% limits too: mean ± 1.96 SE
+    select
+        *,
+        has_value and aggregation = 'population_weighted_mean' and moe_kind = 'published_ci95' and n_moe = n_units
+            as has_limits
+    from valued
+)
+
+select
+    indicator_id,
+    vintage,
+    period,
+    geo_type,
+    case
+        when geo_type = 'county' and cast(vintage as integer) >= 2022 then '2023'
+        when geo_type = 'county' then '2017'
+        else to_geo_vintage
+    end as geo_vintage,
+    geoid,
+    group_id,
+    role,
+    method,
+    moe_kind,
+    moe_published,
+    scale,
+    from_geo_level,
+    n_units,
+    n_units_universe,
+    population_coverage,
+    case
+        when not has_value then null
+        when aggregation = 'sum' then sum_estimate
+        when aggregation = 'population_weighted_mean' then weighted_mean
+    end as estimate,
+    case
+        when not has_value or n_moe < n_units then null
+        when aggregation = 'sum' then sqrt(sum_sq_moe_nonzero + pow(coalesce(max_moe_zero, 0), 2))
+        when aggregation = 'population_weighted_mean' then weighted_mean_moe
+    end as moe,
+    case when has_limits then weighted_mean - z_95 / z_90 * weighted_mean_moe end as published_ci_low,
+    case when has_limits then weighted_mean + z_95 / z_90 * weighted_mean_moe end as published_ci_high,
+    case when has_limits then 0.95 end as published_ci_level,
+    case
+        when aggregation = 'sum'
+            then 'aggregated from ' || n_units || ' ' || from_geo_level || 's: counts summed'
+                || case when from_geo_level = 'tract' and geo_type <> 'county' and geo_type <> 'ach'
+                    then ' (a split tract contributes its area share)' else '' end
+                || ', MOE of the sum by the ACS formula'
+        when aggregation = 'population_weighted_mean'
+            then 'aggregated from ' || n_units || ' ' || from_geo_level || 's: ' || aggregation_note
+                || case when has_population then '' else ' (no population in the area: weighted by area)' end
+        else 'not aggregated: ' || aggregation_note
+    end as aggregation_method,
+    case
+        when aggregation = 'none' then 'no value: ' || aggregation_note
+        when n_units = 0 then 'no value: none of the ' || n_units_universe || ' ' || from_geo_level || 's in the area has data'
+        when not has_value
+            then 'no value: the ' || from_geo_level || 's with data hold '
+                || coalesce(cast(round(100 * population_coverage, 1) as varchar), 'an unknown share')
+                || '% of the area''s population (needs ' || cast(round(100 * needed_coverage, 1) as varchar) || '%)'
+        when population_coverage < 0.9995
+            then n_units || ' of ' || n_units_universe || ' ' || from_geo_level || 's have data, holding '
+                || cast(round(100 * population_coverage, 1) as varchar) || '% of the area''s population'
+    end as estimate_note
+from limits

@@ -1,0 +1,60 @@
+/*
+description: >-
+  Every source estimate the indicators can use, in one long shape: Census API estimates (ACS, decennial) and
+  WA DOH life expectancy. Sources that publish confidence limits keep them (published_ci_*), beside a 90% MOE.
+grain: dataset x vintage x geo_level x geoid x variable
+columns:
+  vintage: source vintage (last year of the period)
+  period: the period the estimate describes
+  dataset: Census API dataset path or wa_doh/life_expectancy
+  variable: variable id without suffix
+  geo_level: county or tract
+  geo_vintage: census geography vintage the numbers are tabulated on
+  geoid: GEOID
+  geo_name: name as the source gives it
+  estimate: the estimate (null when the source gives none)
+  moe: 90% margin of error (0 for controlled estimates and census counts; null when unknown)
+  estimate_annotation: why the estimate is null
+  moe_annotation: why the MOE is null or 0, or how it was derived
+  published_ci_low: lower confidence limit as published (sources that publish limits)
+  published_ci_high: upper confidence limit as published
+  published_ci_level: level of the published limits (0.95)
+*/
+select
+    vintage,
+    period,
+    dataset,
+    variable,
+    geo_level,
+    geo_vintage,
+    geoid,
+    geo_name,
+    estimate,
+    moe,
+    estimate_annotation,
+    moe_annotation,
+    cast(null as double) as published_ci_low,
+    cast(null as double) as published_ci_high,
+    cast(null as double) as published_ci_level
+from staging.stg_census_api__estimates
+
+union all
+
+select
+    vintage,
+    period,
+    dataset,
+    variable,
+    geo_level,
+    geo_vintage,
+    geoid,
+    geo_name,
+    estimate,
+    moe,
+    estimate_annotation,
+    case when estimate is not null then 'derived from the published 95% limits: 1.645 x (upper - lower) / (2 x 1.96)' end
+        as moe_annotation,
+    ci_low_95 as published_ci_low,
+    ci_high_95 as published_ci_high,
+    case when estimate is not null then 0.95 end as published_ci_level
+from staging.stg_wa_doh__life_expectancy
