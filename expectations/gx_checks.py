@@ -12,6 +12,7 @@ stays fast.
 import json
 import logging
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -82,8 +83,9 @@ def suite_columns(suite: dict[str, Any]) -> list[str]:
         kwargs = exp.get("kwargs") or {}
         cols += [kwargs["column"]] if "column" in kwargs else []
         cols += list(kwargs.get("column_list") or [])
-        condition = kwargs.get("row_condition") or ""
-        cols += [c for c in ("geo_level", "annotation", "estimate", "moe") if c in condition]
+        cols += [kwargs[k] for k in ("column_A", "column_B") if k in kwargs]
+        # every identifier in a row condition may be a column; the caller keeps those the table has
+        cols += re.findall(r"[A-Za-z_][A-Za-z0-9_]*", kwargs.get("row_condition") or "")
     return list(dict.fromkeys(cols))
 
 
@@ -196,7 +198,8 @@ def build_suite_check(path: Path) -> dg.AssetChecksDefinition:
     )
     def _check(context: dg.AssetCheckExecutionContext, warehouse: DuckDBResource) -> dg.AssetCheckResult:
         with warehouse.get_connection() as con:
-            select = ", ".join(f'"{c}"' for c in columns)
+            present = {r[0] for r in con.execute(f"describe {meta['table']}").fetchall()}
+            select = ", ".join(f'"{c}"' for c in columns if c in present)
             frame = con.execute(f"select {select} from {meta['table']}").df()
             parameters = _parameters(con, suite)
         context.log.info(

@@ -97,3 +97,20 @@ def test_unknown_county_geoid_fails_the_blocking_check(good_then_bad, snapshot_d
     text = _failure_text(result)
     assert "53999" in text and "geoid" in text
     _assert_previous_release_intact(settings, release)
+
+
+def test_life_expectancy_out_of_range_fails_its_check_naming_the_tract(good_then_bad, snapshot_dir) -> None:
+    """A tract life expectancy of 850.1 years (a unit slip, GENERATED from the real file) parses, but the blocking
+    Great Expectations check on stg_wa_doh__life_expectancy names the tract and no release is written."""
+    settings, release, tmp = good_then_bad
+    relpath = "wa_doh/life_expectancy_tract/Life_Expectancy_at_Birth_16_20.csv"
+    text = (snapshot_dir / relpath).read_text(encoding="utf-8-sig")
+    real = '"Adams","53001950100","76.55","73.33","79.78"'
+    assert real in text
+    bad = symlinked_snapshot(snapshot_dir, tmp.mktemp("le_range") / "data")
+    replace_with_generated(bad / relpath, text.replace(real, '"Adams","53001950100","850.1","820.0","880.2"'))
+    result = run_release_job(type(settings)(bad, settings.data_dir, "snapshot", settings.census_api_base_url))
+    assert not result.success
+    failure = _failure_text(result)
+    assert "stg_wa_doh__life_expectancy" in failure and "53001950100" in failure and "estimate" in failure
+    _assert_previous_release_intact(settings, release)

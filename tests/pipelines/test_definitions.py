@@ -86,7 +86,12 @@ def test_asset_graph_and_sql_dependencies(tmp_path: Path) -> None:
         "seed_indicators",
     }
     checks = {k.to_user_string() for k in graph.asset_check_keys}
-    assert checks == {"census_api_raw:gx_census_api_raw", "stg_census_api__estimates:gx_stg_census_api__estimates"}
+    assert checks == {
+        "census_api_raw:gx_census_api_raw",
+        "stg_census_api__estimates:gx_stg_census_api__estimates",
+        "stg_wa_doh__life_expectancy:gx_stg_wa_doh__life_expectancy",
+        "int_geo_allocation:gx_int_geo_allocation",
+    }
 
 
 def test_code_location_import_stays_light() -> None:
