@@ -21,11 +21,17 @@ class SdohSettings(dg.ConfigurableResource):
     census_api_base_url: str = "https://api.census.gov/data"
     census_api_key: str | None = None
     config_dir: str = str(CONFIG_DIR)
+    census_geo_base_url: str = "https://www2.census.gov"
 
     @property
     def settings(self) -> Settings:
         return Settings(
-            Path(self.snapshot_dir), Path(self.data_dir), self.mode, self.census_api_base_url, Path(self.config_dir)
+            Path(self.snapshot_dir),
+            Path(self.data_dir),
+            self.mode,
+            self.census_api_base_url,
+            Path(self.config_dir),
+            self.census_geo_base_url,
         )
 
     def census_fetcher(self) -> SnapshotFetcher | LiveFetcher:
@@ -47,6 +53,7 @@ def build_resources(settings: Settings | None = None) -> dict[str, object]:
             census_api_base_url=s.census_api_base_url,
             census_api_key=key,
             config_dir=str(s.config_dir),
+            census_geo_base_url=s.census_geo_base_url,
         ),
         "warehouse": DuckDBResource(database=str(s.warehouse_path)),
     }

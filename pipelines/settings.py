@@ -27,6 +27,7 @@ class Settings:
     mode: str
     census_api_base_url: str
     config_dir: Path = CONFIG_DIR
+    census_geo_base_url: str = "https://www2.census.gov"
 
     @property
     def warehouse_path(self) -> Path:
@@ -58,4 +59,5 @@ def settings_from_env(environ: dict[str, str] | None = None) -> Settings:
         mode=mode,
         census_api_base_url=(env.get("SDOH_CENSUS_API_BASE_URL") or "https://api.census.gov/data").rstrip("/"),
         config_dir=_resolve(env.get("SDOH_CONFIG_DIR") or str(CONFIG_DIR)),
+        census_geo_base_url=(env.get("SDOH_CENSUS_GEO_BASE_URL") or "https://www2.census.gov").rstrip("/"),
     )

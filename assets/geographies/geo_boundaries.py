@@ -21,7 +21,8 @@ def _layer_paths(sdoh: SdohSettings, name: str, spec: dict) -> list[str]:
     """Snapshot files in place, or (live) the Census Bureau's zips downloaded and landed first."""
     if sdoh.mode != "live":
         return [str(p) for p in boundary_sources(sdoh.settings.snapshot_dir, spec)]
-    urls = [spec["live_url"].format(state=s) for s in spec.get("states") or [None]]
+    base = sdoh.census_geo_base_url.rstrip("/")
+    urls = [f"{base}/{spec['live_path'].format(state=s)}" for s in spec.get("states") or [None]]
     landing = sdoh.settings.landing_dir
     paths = []
     for url in urls:

@@ -23,7 +23,7 @@ from sources.http_download import download_to_landing
 def ref_tract_relationship(sdoh: SdohSettings, warehouse: DuckDBResource) -> dg.MaterializeResult:
     spec = load_geo_config(sdoh.settings.config_dir).settings["tract_relationship"]
     if sdoh.mode == "live":
-        url = spec["live_url"]
+        url = f"{sdoh.census_geo_base_url.rstrip('/')}/{spec['live_path']}"
         path = download_to_landing(
             url, sdoh.settings.landing_dir, f"census_geo/relationship/{url.rsplit('/', 1)[-1]}"
         ).path
