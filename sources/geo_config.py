@@ -91,6 +91,16 @@ def check_region_counties(config: GeoConfig, known_counties: set[str], path: Pat
             )
 
 
+def check_tribal_areas_exist(config: GeoConfig, known_areas: set[str], path: Path) -> None:
+    """Every approved area must be an AIANNH area of the boundaries (a typo must not approve nothing silently)."""
+    for geoid in config.tribal_policy["aiannh_geoid"]:
+        if geoid not in known_areas:
+            raise ConfigError(
+                f"{path}: approved area field `aiannh_geoid` has value {geoid!r}, which is not an AIANNH area "
+                "in the Census boundaries"
+            )
+
+
 def check_tribal_approvals(config: GeoConfig, tribes_by_area: dict[str, list[str]], path: Path) -> None:
     """An approval must name one of the tribal governments the crosswalk associates with the area (if it knows it)."""
     for row in config.tribal_policy.iter_rows(named=True):

@@ -13,7 +13,7 @@ from dagster_duckdb import DuckDBResource
 from assets.warehouse import replace_table, table_metadata
 from pipelines.resources import SdohSettings
 from sources.census_geo import add_equal_area_km2, boundary_sources, read_boundary_layer
-from sources.geo_config import check_region_counties, load_geo_config
+from sources.geo_config import check_region_counties, check_tribal_areas_exist, load_geo_config
 from sources.http_download import download_to_landing, find_member
 
 
@@ -59,6 +59,8 @@ def geo_boundaries(
         context.log.info(f"{name}: {layer_stats}")
     counties = pd.concat([f for f in layers if f["geo_type"].iloc[0] == "county"])
     check_region_counties(config, set(counties["geoid"]), sdoh.settings.config_dir / "ach_regions.yaml")
+    aiannh = set(pd.concat([f for f in layers if f["geo_type"].iloc[0] == "aiannh"])["geoid"])
+    check_tribal_areas_exist(config, aiannh, sdoh.settings.config_dir / "tribal_data_policy.yaml")
 
     hoods = gpd.GeoDataFrame(
         {

@@ -17,6 +17,7 @@ from typing import Any
 def write_map_exports(con: Any, folder: Path, release_id: str) -> dict[str, dict[str, Any]]:
     """Write the exports into ``folder``; return {file name: {"features": n, "geo_type": ...}}."""
     import geopandas as gpd
+    import pandas as pd
     import shapely
 
     con = con.cursor()  # the caller's connection may hold an unfinished result
@@ -31,13 +32,10 @@ def write_map_exports(con: Any, folder: Path, release_id: str) -> dict[str, dict
     ).df()
     values = con.sql("select * from marts.rpt_map_features").df()
     keys = ["geo_type", "geo_vintage", "geoid"]
-    wide = values.pivot_table(
-        index=keys,
-        columns="indicator_id",
-        values=["estimate", "moe", "vintage", "reliability"],
-        aggfunc="first",
-        dropna=False,
-    )
+    fields = ["estimate", "moe", "vintage", "reliability"]
+    wide = values.pivot_table(index=keys, columns="indicator_id", values=fields, aggfunc="first")
+    # every indicator gets all four columns, even where a field is null everywhere (e.g. no MOE published)
+    wide = wide.reindex(columns=pd.MultiIndex.from_product([fields, sorted(values["indicator_id"].unique())]))
     wide.columns = [ind if field == "estimate" else f"{ind}__{field}" for field, ind in wide.columns]
     wide = wide[sorted(wide.columns)].reset_index()
     # The geography's census population is the `population` indicator's latest value: one column, not two.

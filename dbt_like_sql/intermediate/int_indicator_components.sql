@@ -11,7 +11,7 @@ columns:
   vintage: source vintage year
   period: period label, e.g. 2014-2018
   geo_level: county or tract
-  geo_vintage: census geography vintage of the source (tracts 2010/2020, counties 2017/2023)
+  geo_vintage: tract geography vintage of the source (2010 or 2020; null for counties)
   geoid: GEOID
   geo_name: name as the source gives it
   group_id: race/ethnicity group id (config/race_ethnicity_groups.yaml)

@@ -14,7 +14,7 @@ columns:
   vintage: source vintage year
   period: period label
   geo_type: county, ach, aiannh or neighborhood
-  geo_vintage: boundary vintage of the target
+  geo_vintage: boundary vintage of the target (null for counties; set in int_indicator_values)
   geoid: id of the target
   group_id: race/ethnicity group
   role: value, numerator or denominator
@@ -25,7 +25,8 @@ columns:
   from_geo_level: the source geography aggregated (tract or county)
   n_units: source units with data that contribute
   n_units_universe: source units the target contains (within the measurement's states or counties)
-  population_coverage: share of the target's census population held by the units with data
+  population_coverage: share of the target's census population held by the units with data (by area weight where the target has no population)
+  boundary_coverage: share of an overlay target's area covered by tract boundaries in the source (1 for counties and county-built regions)
   estimate: aggregated estimate (null when coverage is too low or the value cannot be aggregated)
   moe: 90% MOE of the aggregated estimate (null when any contributing MOE is unknown)
   published_ci_low: lower limit at published_ci_level (weighted means of sources that publish limits)
@@ -44,14 +45,9 @@ components as (
     select * from intermediate.int_indicator_components
 ),
 
-scope as (
-    select distinct s.indicator_id, s.vintage, s.geo_level, c.geo_vintage, s.state, s.county
-    from seeds.seed_indicator_variables as s
-    inner join (select distinct indicator_id, vintage, geo_level, geo_vintage from components) as c
-        using (indicator_id, vintage, geo_level)
-),
-
 universe as (
+    -- every unit the target contains, inside the measurement's states or counties or not: data that cover only
+    -- part of an area must show as partial coverage
     select
         m.indicator_id,
         m.vintage,
@@ -59,13 +55,28 @@ universe as (
         a.to_geo_type,
         a.to_geoid,
         count(*) as n_units_universe,
-        sum(a.allocated_population) as universe_population
-    from scope as m
+        sum(a.allocated_population) as universe_population,
+        sum(a.weight) as universe_weight
+    from (select distinct indicator_id, vintage, geo_level, geo_vintage from components) as m
     inner join intermediate.int_geo_allocation as a
         on a.from_geo_level = m.geo_level
         and (m.geo_level = 'county' or a.from_geo_vintage = m.geo_vintage)
-        and (m.state is null or left(a.from_geoid, 2) = m.state)
-        and (m.county is null or left(a.from_geoid, 5) = m.county)
+    group by all
+),
+
+boundary_coverage as (
+    -- share of an overlay target's area that tract boundaries cover (the better of the two tract vintages;
+    -- tracts of the other vintage reach the target through the relationship file)
+    select x.area_type as geo_type, x.area_geoid as geoid, max(x.covered_km2 / b.area_km2) as boundary_coverage
+    from (
+        select tract_vintage, area_type, area_geoid, sum(intersection_km2) as covered_km2
+        from geographies.xwalk_tract_areas
+        group by all
+    ) as x
+    inner join geographies.geo_boundaries as b
+        on x.area_type = b.geo_type
+        and x.area_geoid = b.geoid
+    where b.area_km2 > 0
     group by all
 ),
 
@@ -117,6 +128,7 @@ aggregated as (
         count(*) as n_rows,
         count(j.moe) filter (where j.estimate is not null) as n_moe,
         sum(j.allocated_population) filter (where j.estimate is not null) as covered_population,
+        sum(j.weight) filter (where j.estimate is not null) as covered_weight,
         -- sums of allocated counts
         sum(j.f * j.estimate) as sum_estimate,
         sum(case when j.estimate <> 0 then pow(j.f * j.moe, 2) else 0 end) as sum_sq_moe_nonzero,
@@ -148,8 +160,11 @@ with_coverage as (
         u.n_units_universe,
         case
             when u.universe_population > 0 then least(coalesce(a.covered_population, 0) / u.universe_population, 1.0)
+            when u.universe_weight > 0 then least(coalesce(a.covered_weight, 0) / u.universe_weight, 1.0)
         end as population_coverage,
+        coalesce(bc.boundary_coverage, 1.0) as boundary_coverage,
         case when a.method = 'count' then 0.999999 else rules.min_population_coverage end as needed_coverage,
+        rules.min_population_coverage,
         rules.z_90,
         rules.z_95
     from aggregated as a
@@ -159,13 +174,19 @@ with_coverage as (
         and a.from_geo_level = u.from_geo_level
         and a.geo_type = u.to_geo_type
         and a.geoid = u.to_geoid
+    left join boundary_coverage as bc
+        on a.geo_type = bc.geo_type
+        and a.geoid = bc.geoid
     cross join rules
 ),
 
 valued as (
     select
         *,
-        aggregation <> 'none' and n_units > 0 and coalesce(population_coverage, 0) >= needed_coverage as has_value,
+        aggregation <> 'none'
+        and n_units > 0
+        and coalesce(population_coverage, 0) >= needed_coverage
+        and boundary_coverage >= min_population_coverage as has_value,
         case when sum_w > 0 then sum_wx / sum_w end as weighted_mean,
         case when sum_w > 0 then sqrt(sum_sq_wmoe) / sum_w end as weighted_mean_moe
     from with_coverage
@@ -185,11 +206,7 @@ select
     vintage,
     period,
     geo_type,
-    case
-        when geo_type = 'county' and cast(vintage as integer) >= 2022 then '2023'
-        when geo_type = 'county' then '2017'
-        else to_geo_vintage
-    end as geo_vintage,
+    to_geo_vintage as geo_vintage,
     geoid,
     group_id,
     role,
@@ -201,6 +218,7 @@ select
     n_units,
     n_units_universe,
     population_coverage,
+    boundary_coverage,
     case
         when not has_value then null
         when aggregation = 'sum' then sum_estimate
@@ -228,6 +246,9 @@ select
     case
         when aggregation = 'none' then 'no value: ' || aggregation_note
         when n_units = 0 then 'no value: none of the ' || n_units_universe || ' ' || from_geo_level || 's in the area has data'
+        when boundary_coverage < min_population_coverage
+            then 'no value: tract boundaries in the source cover ' || cast(round(100 * boundary_coverage, 1) as varchar)
+                || '% of the area (needs ' || cast(round(100 * min_population_coverage, 1) as varchar) || '%)'
         when not has_value
             then 'no value: the ' || from_geo_level || 's with data hold '
                 || coalesce(cast(round(100 * population_coverage, 1) as varchar), 'an unknown share')

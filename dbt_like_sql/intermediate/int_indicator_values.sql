@@ -4,13 +4,14 @@ description: >-
   geography x race/ethnicity group, at the source geography and at every geography it aggregates to, each with
   its 90% margin of error (published, derived by the Census Bureau's formulas, or converted from published 95%
   limits), confidence interval, coefficient of variation and reliability flag, after small-number suppression.
-  Where a value exists at its own geography it wins over one aggregated from smaller units.
+  Where a row exists at its own geography (e.g. a county's published median) it wins over one aggregated from
+  smaller units.
 grain: indicator_id x vintage x geo_type x geoid x group_id
 columns:
   indicator_id: indicator id (see indicator_catalog)
   vintage: the period the data describe, e.g. 2014-2018 (ACS 5-year) or 2020 (decennial census)
   geo_type: county, tract, aiannh, neighborhood or ach
-  geo_vintage: boundary vintage of the geography (tracts 2010/2020, counties 2017/2023, aiannh 2019, ACH region vintage, config for neighborhoods); join key to geographies
+  geo_vintage: boundary vintage of the geography (tracts 2010/2020; counties 2023, or 2017 for Connecticut's old counties; aiannh 2019, ACH region vintage, config for neighborhoods); join key to geographies
   geoid: GEOID (county 5 digits, tract 11, aiannh 4) or the config id of a neighborhood or ACH region
   geo_name: geography name
   group_id: total or a race/ethnicity group id (see race_ethnicity_groups)
@@ -32,6 +33,11 @@ columns:
 */
 with rules as (
     select * from seeds.seed_reliability_rules
+),
+
+county_vintage as (
+    -- one boundary per county: the 2023 one, or 2017 for the old Connecticut counties that no longer exist
+    select geoid, max(boundary_vintage) as geo_vintage from geographies.ref_county_geoids group by geoid
 ),
 
 geo_names as (
@@ -72,7 +78,7 @@ pivoted as (
         vintage,
         any_value(period) as period,
         geo_type as geo_level,
-        any_value(geo_vintage) as geo_vintage,
+        any_value(case when geo_type = 'county' then cv.geo_vintage else r.geo_vintage end) as geo_vintage,
         geoid,
         any_value(geo_name) as geo_name,
         group_id,
@@ -91,7 +97,8 @@ pivoted as (
         max(case when role = 'denominator' then moe end) as denominator_moe,
         string_agg(distinct estimate_annotation, '; ') as estimate_annotation,
         any_value(aggregation_method) as aggregation_method
-    from ranked
+    from ranked as r
+    left join county_vintage as cv using (geoid)
     group by indicator_id, vintage, geo_type, geoid, group_id, method, moe_kind, moe_published, scale
 ),
 

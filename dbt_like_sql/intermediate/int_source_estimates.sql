@@ -9,7 +9,7 @@ columns:
   dataset: Census API dataset path or wa_doh/life_expectancy
   variable: variable id without suffix
   geo_level: county or tract
-  geo_vintage: census geography vintage the numbers are tabulated on
+  geo_vintage: tract geography vintage the numbers are tabulated on (null for counties)
   geoid: GEOID
   geo_name: name as the source gives it
   estimate: the estimate (null when the source gives none)

@@ -12,7 +12,7 @@ columns:
   table: ACS table id, e.g. B19013A
   variable: variable id without the E/M/N suffix, e.g. B19013A_001
   geo_level: county or tract
-  geo_vintage: census geography the numbers are tabulated on (tracts 2010 or 2020; counties 2017 before the 2022 ACS, 2023 after)
+  geo_vintage: tract geography the numbers are tabulated on (2010 tracts up to ACS 2015-2019 and the 2010 Census, 2020 tracts after); null for counties
   geoid: 5-digit county or 11-digit tract GEOID (string)
   geo_name: name as the API returns it
   estimate: the estimate; null when the API gave none
@@ -69,8 +69,6 @@ select
     case
         when e.geo_level = 'tract' and cast(e.vintage as integer) >= 2020 then '2020'
         when e.geo_level = 'tract' and cast(e.vintage as integer) >= 2010 then '2010'
-        when e.geo_level = 'county' and cast(e.vintage as integer) >= 2022 then '2023'
-        when e.geo_level = 'county' then '2017'
     end as geo_vintage,
     e.geoid,
     e.geo_name,

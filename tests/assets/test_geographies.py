@@ -303,5 +303,7 @@ def test_map_export_has_one_valid_feature_per_mapped_geography_with_published_va
         assert (moe is None and (shown_moe is None or math.isnan(shown_moe))) or shown_moe == pytest.approx(moe), key
         checked += 1
     assert checked > 10_000
-    king = features.loc[("county", "2017", "53033")]
+    counties = everything[everything["geo_type"] == "county"]
+    assert not counties["geoid"].duplicated().any()  # one polygon per county on a map
+    king = features.loc[("county", "2023", "53033")]
     assert king["median_household_income"] == 89418 and king["median_household_income__vintage"] == "2014-2018"

@@ -82,6 +82,7 @@ def test_asset_graph_and_sql_dependencies(tmp_path: Path) -> None:
         "int_indicator_components",
         "int_indicator_components_aggregated",
         "geo_boundaries",
+        "ref_county_geoids",
         "seed_reliability_rules",
         "seed_indicators",
     }

@@ -10,7 +10,7 @@ import pytest
 
 from pipelines.settings import CONFIG_DIR
 from sources.census_geo import read_tribes_by_area
-from sources.geo_config import check_region_counties, check_tribal_approvals, load_geo_config
+from sources.geo_config import check_region_counties, check_tribal_approvals, check_tribal_areas_exist, load_geo_config
 from sources.project_config import ConfigError
 
 
@@ -83,3 +83,14 @@ def test_publishing_by_default_is_refused(tmp_path: Path) -> None:
     (config / "tribal_data_policy.yaml").write_text("default: publish\napproved_areas: []\n")
     with pytest.raises(ConfigError, match=r"field `default` has value 'publish'"):
         load_geo_config(config)
+
+
+def test_approval_of_an_area_that_does_not_exist_is_an_error(tmp_path: Path) -> None:
+    config = _config(tmp_path)
+    path = config / "tribal_data_policy.yaml"
+    path.write_text(
+        'default: withhold\napproved_areas:\n  - {aiannh_geoid: "4609", approved_by: X, '
+        'approval_reference: x, approved_on: "2026-01-01"}\n'
+    )
+    with pytest.raises(ConfigError, match=r"`aiannh_geoid` has value '4609', which is not an AIANNH area"):
+        check_tribal_areas_exist(load_geo_config(config), {"4690", "4290"}, path)
