@@ -89,21 +89,19 @@ joined as (
         a.allocation_factor as f,
         a.allocated_population,
         a.weight,
-        a.weight_method
+        a.weight_method,
+        -- population weights when the target has census population, area weights otherwise
+        coalesce(
+            sum(a.allocated_population) over (
+                partition by c.indicator_id, c.vintage, c.geo_level, a.to_geo_type, a.to_geoid, c.group_id, c.role
+            ),
+            0
+        ) > 0 as has_population
     from components as c
     inner join intermediate.int_geo_allocation as a
         on a.from_geo_level = c.geo_level
         and (c.geo_level = 'county' or a.from_geo_vintage = c.geo_vintage)
         and a.from_geoid = c.geoid
-),
-
-target_weights as (
-    -- population weights when the target has census population, area weights otherwise
-    select
-        indicator_id, vintage, geo_level, to_geo_type, to_geoid, group_id, role,
-        coalesce(sum(allocated_population), 0) > 0 as has_population
-    from joined
-    group by all
 ),
 
 aggregated as (
@@ -123,7 +121,7 @@ aggregated as (
         j.aggregation,
         any_value(j.aggregation_note) as aggregation_note,
         j.geo_level as from_geo_level,
-        any_value(w.has_population) as has_population,
+        any_value(j.has_population) as has_population,
         count(j.estimate) as n_units,
         count(*) as n_rows,
         count(j.moe) filter (where j.estimate is not null) as n_moe,
@@ -134,21 +132,13 @@ aggregated as (
         sum(case when j.estimate <> 0 then pow(j.f * j.moe, 2) else 0 end) as sum_sq_moe_nonzero,
         max(case when j.estimate = 0 then j.f * j.moe end) as max_moe_zero,
         -- population-weighted means
-        sum(case when w.has_population then j.allocated_population else j.weight end) filter (where j.estimate is not null)
+        sum(case when j.has_population then j.allocated_population else j.weight end) filter (where j.estimate is not null)
             as sum_w,
-        sum((case when w.has_population then j.allocated_population else j.weight end) * j.estimate)
+        sum((case when j.has_population then j.allocated_population else j.weight end) * j.estimate)
             filter (where j.estimate is not null) as sum_wx,
-        sum(pow((case when w.has_population then j.allocated_population else j.weight end) * j.moe, 2))
+        sum(pow((case when j.has_population then j.allocated_population else j.weight end) * j.moe, 2))
             filter (where j.estimate is not null) as sum_sq_wmoe
     from joined as j
-    inner join target_weights as w
-        on j.indicator_id = w.indicator_id
-        and j.vintage = w.vintage
-        and j.geo_level = w.geo_level
-        and j.to_geo_type = w.to_geo_type
-        and j.to_geoid = w.to_geoid
-        and j.group_id = w.group_id
-        and j.role = w.role
     group by
         j.indicator_id, j.vintage, j.to_geo_type, j.to_geoid, j.group_id, j.role, j.method, j.moe_kind,
         j.moe_published, j.scale, j.aggregation, j.geo_level
