@@ -12,7 +12,10 @@ from assets.geographies.ref_county_geoids import ref_county_geoids
 from assets.geographies.ref_tract_relationship import ref_tract_relationship
 from assets.geographies.xwalk_tract_areas import xwalk_tract_areas
 from assets.publish.published_release import published_release
+from assets.raw.cdc_places_raw import cdc_places_raw
+from assets.raw.cdc_svi_raw import cdc_svi_raw
 from assets.raw.census_api_raw import census_api_raw
+from assets.raw.hud_chas_raw import hud_chas_raw
 from assets.raw.wa_doh_life_expectancy_raw import wa_doh_life_expectancy_raw
 from assets.seeds.config_seeds import config_seeds
 from assets.sql_models import build_model_assets
@@ -44,6 +47,9 @@ def build_definitions(settings: Settings | None = None) -> dg.Definitions:
         assets=[
             census_api_raw,
             wa_doh_life_expectancy_raw,
+            cdc_places_raw,
+            hud_chas_raw,
+            cdc_svi_raw,
             config_seeds,
             ref_county_geoids,
             geo_boundaries,

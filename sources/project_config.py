@@ -278,11 +278,14 @@ def _expand_groups(m: dict[str, Any], iteration: dict[str, str | None], where: s
         if group_id not in iteration:
             raise ConfigError(f"{where} field `template_groups` names unknown group {group_id!r}")
         letter = iteration[group_id]
-        if not letter:
+        uses_letter = any("{iteration}" in t for names in template.values() for t in names)
+        if uses_letter and not letter:
             raise ConfigError(f"{where}: group {group_id!r} has no race-iteration letter, so `template` cannot apply")
         if group_id in out:
             raise ConfigError(f"{where}: group {group_id!r} is both explicit and templated")
-        out[group_id] = {role: [t.format(iteration=letter) for t in names] for role, names in template.items()}
+        out[group_id] = {
+            role: [t.format(iteration=letter, group=group_id) for t in names] for role, names in template.items()
+        }
     parts = m.get("total_from_groups")
     if parts:
         if "total" in out:

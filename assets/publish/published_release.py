@@ -43,6 +43,10 @@ def _checks_passed_in_run(context: dg.AssetExecutionContext) -> list[str]:
         "rpt_tribal_data_policy",
         "census_api_raw",
         "wa_doh_life_expectancy_raw",
+        "stg_cdc_places__estimates",
+        "cdc_places_raw",
+        "hud_chas_raw",
+        "cdc_svi_raw",
         "geo_boundaries",
     ],
     description=(
@@ -61,6 +65,12 @@ def published_release(
             select distinct source_file, source_sha256 from raw.census_api_raw
             union
             select distinct source_file, source_sha256 from raw.wa_doh_life_expectancy_raw
+            union
+            select distinct source_file, source_sha256 from raw.cdc_places_raw
+            union
+            select distinct source_file, source_sha256 from raw.hud_chas_raw
+            union
+            select distinct source_file, source_sha256 from raw.cdc_svi_raw
             order by source_file
             """
         ).fetchall()
@@ -72,7 +82,7 @@ def published_release(
             """
             select
                 case when dataset like 'acs/%' then 'acs' when dataset like 'dec/%' then 'decennial_census'
-                     else replace(dataset, '/', '_') end as source,
+                     else split_part(dataset, '/', 1) end as source,
                 list(distinct period order by period)
             from intermediate.int_source_estimates
             group by 1
@@ -80,10 +90,23 @@ def published_release(
             """
         ).fetchall()
         vintages_by_source = {source: periods for source, periods in vintages}
+        places_releases = [
+            r[0]
+            for r in con.execute("select distinct release from staging.stg_cdc_places__estimates order by 1").fetchall()
+        ]
         acs_vintages = vintages_by_source.get("acs", [])
         provenance = {
             "mode": settings.mode,
-            "vintages": {**vintages_by_source, "places": None, "chas": None},
+            "vintages": {
+                **vintages_by_source,
+                "places": places_releases,
+                "chas": ", ".join(vintages_by_source.get("hud_chas", [])) or None,
+            },
+            "vintages_note": (
+                "This release mixes source periods (see `vintages`): every indicator_values row carries its own "
+                "`vintage`, and indicator_catalog lists each indicator's periods and whether they differ. Compare "
+                "values of the same indicator and period; PLACES years are BRFSS model years of the named releases."
+            ),
             "source_root": "snapshot (SDOH_SNAPSHOT_DIR)" if settings.mode == "snapshot" else "landed (data/raw)",
             "source_files": [{"path": p, "sha256": h} for p, h in sources]
             + [{"path": _shown(p, settings), "sha256": _sha_if_file(p, settings)} for p in boundary_files],

@@ -201,7 +201,7 @@ def rebuild_published_db(published_dir: Path) -> Path:
                         m["code_version"],
                         m.get("mode"),
                         ", ".join(m.get("vintages", {}).get("acs", [])),
-                        m.get("vintages", {}).get("places"),
+                        ", ".join(m.get("vintages", {}).get("places") or []) or None,
                         m.get("vintages", {}).get("chas"),
                         m["tables"]["indicator_values"]["rows"],
                         m["tables"]["indicator_catalog"]["rows"],

@@ -13,6 +13,7 @@ columns:
   source: publishing agency and product
   methods: direct, count and/or proportion (see indicator_values.method)
   vintages: periods with values, comma-separated
+  mixes_vintages: true when the indicator has values for more than one period (compare like periods)
   geo_types: geography types with values
   groups: race/ethnicity groups with values
   uncertainty: the kind of MOE the values carry
@@ -23,6 +24,7 @@ with value_summary as (
     select
         indicator_id,
         string_agg(distinct vintage, ', ' order by vintage) as vintages,
+        count(distinct vintage) > 1 as mixes_vintages,
         string_agg(distinct geo_type, ', ' order by geo_type) as geo_types,
         string_agg(distinct group_id, ', ' order by group_id) as groups,
         bool_or(method like 'direct: published estimate and 90% MOE') as has_published_moe,
@@ -46,6 +48,7 @@ select
     s.source,
     s.methods,
     v.vintages,
+    v.mixes_vintages,
     v.geo_types,
     v.groups,
     concat_ws(

@@ -114,3 +114,71 @@ def test_life_expectancy_out_of_range_fails_its_check_naming_the_tract(good_then
     failure = _failure_text(result)
     assert "stg_wa_doh__life_expectancy" in failure and "53001950100" in failure and "estimate" in failure
     _assert_previous_release_intact(settings, release)
+
+
+PLACES_2022 = "cdc_places/2022/PLACES__County_Data__GIS_Friendly_Format___2022_release.csv"
+CHAS_T9 = "hud_chas/2018thru2022/050/Table9.csv"
+SVI_2022 = "cdc_svi/2022/SVI_2022_US_county.csv"
+
+
+def _king_places_line(text: str) -> str:
+    return next(line for line in text.splitlines() if line.startswith("WA,Washington,King,53033,"))
+
+
+def _yakima_chas_line(text: str) -> str:
+    return next(line for line in text.splitlines() if ",0500000US53077," in line)
+
+
+@pytest.mark.parametrize(
+    ("relpath", "encoding", "find_line", "old", "new", "expected"),
+    [
+        # CI text that does not parse: King County's DIABETES_Crude95CI "( 6.6,  7.5)" written without the comma.
+        (
+            PLACES_2022,
+            "utf-8-sig",
+            _king_places_line,
+            '"( 6.6,  7.5)"',
+            '"( 6.6  7.5)"',
+            ["53033", "DIABETES_Crude95CI", "( 6.6  7.5)"],
+        ),
+        # Non-numeric value: King County's DIABETES_CrudePrev 7.1 written as "7,1".
+        (
+            PLACES_2022,
+            "utf-8-sig",
+            _king_places_line,
+            ',7.1,"( 6.6,  7.5)"',
+            ',"7,1","( 6.6,  7.5)"',
+            ["53033", "DIABETES_CrudePrev", "7,1"],
+        ),
+        # Missing field: Yakima County's first CHAS table 9 cell left empty.
+        (CHAS_T9, "cp1252", _yakima_chas_line, ",53,077,85560,", ",53,077,,", ["53077", "T9_est1"]),
+        # Unknown county FIPS: Yakima County's SVI record renumbered 53999 (no such county).
+        (
+            SVI_2022,
+            "utf-8-sig",
+            lambda t: next(line for line in t.splitlines() if line.startswith("53,Washington,WA,53077,")),
+            "53077,Yakima County,53077",
+            "53999,Yakima County,53999",
+            ["53999", "geoid"],
+        ),
+    ],
+    ids=["places-ci-text", "places-non-numeric", "chas-missing-field", "svi-unknown-fips"],
+)
+def test_malformed_health_and_housing_record_blocks_the_release(
+    good_then_bad, snapshot_dir, relpath, encoding, find_line, old, new, expected
+) -> None:
+    """Each bad file is GENERATED from the real one with one record changed; the run fails naming the record (and
+    the field and value where the parser sees them), and the last good release stays as it was."""
+    settings, release, tmp = good_then_bad
+    text = (snapshot_dir / relpath).read_text(encoding=encoding)
+    line = find_line(text)
+    assert old in line
+    bad = symlinked_snapshot(snapshot_dir, tmp.mktemp("bad_" + relpath.split("/")[0]) / "data")
+    (bad / relpath).unlink()
+    (bad / relpath).write_text(text.replace(line, line.replace(old, new, 1), 1), encoding=encoding)
+    result = run_release_job(type(settings)(bad, settings.data_dir, "snapshot", settings.census_api_base_url))
+    assert not result.success
+    failure = _failure_text(result)
+    for part in expected:
+        assert part in failure, (part, failure[:2000])
+    _assert_previous_release_intact(settings, release)

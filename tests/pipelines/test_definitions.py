@@ -41,6 +41,9 @@ def test_asset_graph_and_sql_dependencies(tmp_path: Path) -> None:
     assert keys == {
         "census_api_raw",
         "wa_doh_life_expectancy_raw",
+        "cdc_places_raw",
+        "hud_chas_raw",
+        "cdc_svi_raw",
         "ref_county_geoids",
         "geo_boundaries",
         "ref_tract_relationship",
@@ -59,6 +62,9 @@ def test_asset_graph_and_sql_dependencies(tmp_path: Path) -> None:
         "seed_allocation_rules",
         "stg_census_api__estimates",
         "stg_wa_doh__life_expectancy",
+        "stg_cdc_places__estimates",
+        "stg_hud_chas__estimates",
+        "stg_cdc_svi__estimates",
         "int_source_estimates",
         "int_indicator_components",
         "int_geo_allocation",
@@ -92,6 +98,9 @@ def test_asset_graph_and_sql_dependencies(tmp_path: Path) -> None:
         "stg_census_api__estimates:gx_stg_census_api__estimates",
         "stg_wa_doh__life_expectancy:gx_stg_wa_doh__life_expectancy",
         "int_geo_allocation:gx_int_geo_allocation",
+        "stg_cdc_places__estimates:gx_stg_cdc_places__estimates",
+        "stg_hud_chas__estimates:gx_stg_hud_chas__estimates",
+        "stg_cdc_svi__estimates:gx_stg_cdc_svi__estimates",
     }
 
 

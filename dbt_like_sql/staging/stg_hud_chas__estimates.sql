@@ -1,0 +1,34 @@
+/*
+description: >-
+  HUD CHAS county estimates in the long estimate shape, each cell beside its published 90% MOE, named by what HUD's
+  data dictionary says the column holds (config/hud_chas.yaml), e.g. renter_hispanic_gt50 for T9_est67. HUD rounds
+  every cell on its own, so owner + renter can differ from a total by a few units.
+grain: dataset x geoid x variable
+columns:
+  vintage: last year of the ACS period behind the release (2022)
+  period: ACS period, e.g. 2018-2022
+  dataset: hud_chas/table<N>
+  variable: tenure_race_burden code from the data dictionary labels
+  hud_column: HUD's column name, e.g. T9_est67
+  geo_level: county
+  geoid: 5-digit county FIPS
+  geo_name: county name as HUD gives it
+  estimate: the count
+  moe: published 90% margin of error
+  estimate_annotation: why the estimate is null
+  source_file: file the row came from
+*/
+select
+    vintage,
+    period,
+    dataset,
+    variable,
+    hud_column,
+    geo_level,
+    geoid,
+    geo_name,
+    estimate,
+    moe,
+    annotation as estimate_annotation,
+    source_file
+from raw.hud_chas_raw

@@ -1,0 +1,205 @@
+"""CDC/ATSDR Social Vulnerability Index (SVI), county tables: strictly parsed into the pipeline's long frame.
+
+CDC publishes one wide CSV per release (UTF-8 with a byte-order mark): identifying columns (``ST, STATE, ST_ABBR,
+STCNTY, COUNTY, FIPS, LOCATION, AREA_SQMI``), then the index's variables by prefix: ``E_`` ACS estimates, ``M_``
+their MOEs, ``EP_`` percentages, ``MP_`` their MOEs, ``EPL_`` percentile ranks, ``SPL_`` theme sums, ``RPL_`` theme
+ranks and ``F_`` flags. Every variable column is kept as published (lower-cased: ``EP_NOVEH`` -> ``ep_noveh``);
+the identifying columns, ``AREA_SQMI`` and any other column without one of those prefixes are not index
+variables and are left out (FIPS, ST and LOCATION, or COUNTY and STATE, give geoid and geo_name).
+
+Why the MOE column is null here: CDC publishes MOEs as variables of their own (``M_NOVEH`` beside ``E_NOVEH``,
+``MP_NOVEH`` beside ``EP_NOVEH``), so they are kept as rows and paired downstream, where the pairing rule is data.
+
+Missing values: CDC writes -999 where a value could not be computed (Rio Arriba County NM in 2018), and ACS
+annotation codes come through in a few cells (a -555555555 ``M_GROUPQ`` in 2022). Each becomes a null estimate
+with the reason in ``annotation``, never a number: read as numbers they would wreck every rank. ACS codes get the
+same reasons as in the Census API parser (``sources/census_api.py``) so downstream rules treat them alike.
+
+Why strict: a county code that is not 1-5 digits, a county listed twice, or a value that is not a number (or is
+negative without being one of those codes) is an :class:`SviError` naming the file, the record (line number and
+FIPS), the field and the value. CDC stores codes without leading zeros in 2022 (``1001``): FIPS is zero-padded to
+5 digits and ST to 2, and the two must agree. No Dagster import.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import polars as pl
+
+from sources.census_api import ANNOTATION_CODES
+from sources.project_config import ConfigError, load_yaml
+
+DATASET = "cdc_svi"
+VARIABLE_PREFIXES = ("E", "M", "EP", "MP", "EPL", "SPL", "RPL", "F")
+REQUIRED_VARIABLES = ("E_TOTPOP",)  # the population every county-level weighting needs
+SVI_MISSING = "-999"
+MISSING_CODES: dict[float, str] = {
+    float(SVI_MISSING): f"{SVI_MISSING}: missing (CDC SVI)",
+    **{float(code): reason for code, reason in ANNOTATION_CODES.items()},
+}
+
+_VARIABLE = re.compile(rf"^(?:{'|'.join(VARIABLE_PREFIXES)})_[A-Z0-9]+$")
+_NUMBER = re.compile(r"^[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?$")
+_FIPS = re.compile(r"^\d{1,5}$")
+_ST = re.compile(r"^\d{1,2}$")
+_VINTAGE = re.compile(r"^\d{4}$")
+_PERIOD = re.compile(r"^\d{4}-\d{4}$")
+
+SCHEMA = {
+    "vintage": pl.String,
+    "period": pl.String,
+    "dataset": pl.String,
+    "variable": pl.String,
+    "geo_level": pl.String,
+    "geoid": pl.String,
+    "geo_name": pl.String,
+    "estimate": pl.Float64,
+    "moe": pl.Float64,
+    "annotation": pl.String,
+    "source_file": pl.String,
+    "source_sha256": pl.String,
+}
+
+
+class SviError(ValueError):
+    """A CDC SVI file breaks its contract; the message names file, record, field and value."""
+
+
+@dataclass(frozen=True)
+class SviVintage:
+    """One release in ``config/cdc_svi.yaml``."""
+
+    vintage: str
+    period: str  # the ACS 5-year period it is built from
+    snapshot: str  # relative to the snapshot folder
+    live_url: str  # not verified from the development sandbox; see the config
+
+    def snapshot_path(self, snapshot_dir: Path) -> Path:
+        return Path(snapshot_dir) / self.snapshot
+
+
+def load_svi_config(path: Path) -> dict[str, SviVintage]:
+    """Read and check ``config/cdc_svi.yaml``: vintage -> file, ACS period and live URL."""
+    raw = load_yaml(Path(path))
+    if not isinstance(raw, dict) or not isinstance(raw.get("vintages"), dict) or not raw["vintages"]:
+        raise ConfigError(f"{path}: expected `vintages`, a mapping of release year -> snapshot and period")
+    pattern = raw.get("live_url")
+    if not isinstance(pattern, str) or "{vintage}" not in pattern:
+        raise ConfigError(f"{path}: field live_url has value {pattern!r}; it must contain {{vintage}}")
+    out: dict[str, SviVintage] = {}
+    for key, entry in raw["vintages"].items():
+        vintage = str(key)
+        if not _VINTAGE.match(vintage) or not isinstance(entry, dict):
+            raise ConfigError(f"{path}: vintages entry {key!r} must be a year with a mapping")
+        period = str(entry.get("period") or "")
+        if not _PERIOD.match(period):
+            raise ConfigError(f"{path}: vintage {vintage} field period has value {entry.get('period')!r}")
+        if not entry.get("snapshot"):
+            raise ConfigError(f"{path}: vintage {vintage} lacks field `snapshot`")
+        out[vintage] = SviVintage(vintage, period, str(entry["snapshot"]), pattern.format(vintage=vintage))
+    return out
+
+
+def parse_svi(path: Path, vintage: str, period: str) -> pl.DataFrame:
+    """One row per county and variable: vintage, period, dataset, variable, geo_level, geoid, geo_name, estimate,
+    moe (always null; see the module docstring), annotation, source_file, source_sha256.
+
+    ``variable`` is the CDC column name lower-cased, for every E_, M_, EP_, MP_, EPL_, SPL_, RPL_ and F_ column
+    present (E_TOTPOP must be). ``estimate`` is null only for -999 and ACS annotation codes, with the reason in
+    ``annotation`` (for example "-999: missing (CDC SVI)"); otherwise annotation is null.
+    """
+    path = Path(path)
+    vintage, period = str(vintage), str(period)
+    if not _VINTAGE.match(vintage) or not _PERIOD.match(period):
+        raise SviError(f"{path}: vintage {vintage!r} / period {period!r} must look like '2022' / '2018-2022'")
+    body = path.read_bytes()
+    try:
+        text = body.decode("utf-8-sig")  # CDC writes a byte-order mark; utf-8-sig drops it (and reads files without)
+    except UnicodeDecodeError as exc:
+        raise SviError(f"{path}: not UTF-8 text ({exc})") from None
+    reader = csv.reader(io.StringIO(text))
+    header = [h.strip() for h in next(reader, [])]
+    if not header:
+        raise SviError(f"{path}: the file is empty")
+    duplicated = sorted({h for h in header if header.count(h) > 1})
+    if duplicated:
+        raise SviError(f"{path}: column(s) {duplicated} appear more than once in the header")
+    index = {h: i for i, h in enumerate(header)}
+    needed = ["FIPS", "ST", *REQUIRED_VARIABLES] + ([] if "LOCATION" in index else ["COUNTY", "STATE"])
+    missing = [c for c in needed if c not in index]
+    if missing:
+        raise SviError(f"{path}: header lacks column(s) {missing}")
+    variables = [(h, h.lower(), i) for i, h in enumerate(header) if _VARIABLE.match(h)]
+
+    out: dict[str, list] = {k: [] for k in ("variable", "geoid", "geo_name", "estimate", "annotation")}
+    seen: dict[str, int] = {}
+    for fields in reader:
+        line = reader.line_num
+        if not any(f.strip() for f in fields):
+            continue  # a blank line holds no record
+        raw_fips = fields[index["FIPS"]].strip() if index["FIPS"] < len(fields) else ""
+        if len(fields) != len(header):
+            gap = f": field {header[len(fields)]} is missing" if len(fields) < len(header) else ""
+            raise SviError(
+                f"{path}: line {line} (FIPS {raw_fips or '?'}) has {len(fields)} fields, header has {len(header)}{gap}"
+            )
+        if not _FIPS.match(raw_fips):
+            raise SviError(f"{path}: line {line} (FIPS {raw_fips or '?'}) field FIPS has value {raw_fips!r}")
+        geoid = raw_fips.zfill(5)
+        record = f"{path}: line {line} (FIPS {geoid})"
+        st = fields[index["ST"]].strip()
+        if not _ST.match(st) or st.zfill(2) != geoid[:2]:
+            raise SviError(f"{record} field ST has value {st!r}; the FIPS code's state is {geoid[:2]}")
+        if geoid in seen:
+            raise SviError(f"{record} field FIPS has value {raw_fips!r}, already on line {seen[geoid]}")
+        seen[geoid] = line
+        if "LOCATION" in index:
+            geo_name = fields[index["LOCATION"]].strip()
+            if not geo_name:
+                raise SviError(f"{record} field LOCATION has value {fields[index['LOCATION']]!r}")
+        else:
+            county, state = fields[index["COUNTY"]].strip(), fields[index["STATE"]].strip()
+            if not county or not state:
+                raise SviError(f"{record} field COUNTY/STATE has value {(county, state)!r}")
+            geo_name = f"{county}, {state}"
+        for column, variable, at in variables:
+            estimate, reason = _value(record, column, fields[at])
+            out["variable"].append(variable)
+            out["geoid"].append(geoid)
+            out["geo_name"].append(geo_name)
+            out["estimate"].append(estimate)
+            out["annotation"].append(reason)
+    if not seen:
+        raise SviError(f"{path}: the file has a header but no records")
+    frame = pl.DataFrame(out, schema={k: SCHEMA[k] for k in out})
+    return frame.select(
+        pl.lit(vintage).alias("vintage"),
+        pl.lit(period).alias("period"),
+        pl.lit(DATASET).alias("dataset"),
+        pl.col("variable"),
+        pl.lit("county").alias("geo_level"),
+        pl.col("geoid", "geo_name", "estimate"),
+        pl.lit(None, dtype=pl.Float64).alias("moe"),
+        pl.col("annotation"),
+        pl.lit(str(path)).alias("source_file"),
+        pl.lit(hashlib.sha256(body).hexdigest()).alias("source_sha256"),
+    )
+
+
+def _value(record: str, field: str, raw: str) -> tuple[float | None, str | None]:
+    """A number, or None with the reason for a missing-value code; anything else names the cell."""
+    value = raw.strip()
+    if not _NUMBER.match(value):
+        raise SviError(f"{record} field {field} has value {raw!r}")
+    number = float(value)
+    if number in MISSING_CODES:
+        return None, MISSING_CODES[number]
+    if number < 0:
+        raise SviError(f"{record} field {field} has value {raw!r}: negative, and not a known missing-value code")
+    return number, None
