@@ -22,6 +22,7 @@ from sqlglot import exp
 from assets.warehouse import create_table_as, table_metadata
 
 MODEL_LAYERS = ("staging", "intermediate", "marts")
+MACRO_DIR = "macros"
 _HEADER = re.compile(r"^\s*/\*(.*?)\*/", re.DOTALL)
 
 
@@ -74,6 +75,12 @@ def referenced_tables(sql: str) -> tuple[str, ...]:
     return tuple(sorted(found))
 
 
+def load_macros(con, sql_dir: Path) -> None:
+    """Create the shared SQL macros (``dbt_like_sql/macros/*.sql``) on a connection before a model uses them."""
+    for path in sorted((sql_dir / MACRO_DIR).glob("*.sql")):
+        con.execute(path.read_text())
+
+
 def discover_models(sql_dir: Path) -> list[SqlModel]:
     return [read_model(p) for layer in MODEL_LAYERS for p in sorted((sql_dir / layer).glob("*.sql"))]
 
@@ -96,6 +103,7 @@ def build_model_asset(model: SqlModel) -> dg.AssetsDefinition:
     )
     def _model(context: dg.AssetExecutionContext, warehouse: DuckDBResource) -> dg.MaterializeResult:
         with warehouse.get_connection() as con:
+            load_macros(con, model.path.parent.parent)
             create_table_as(con, model.qualified, model.sql)
             metadata = table_metadata(con, model.qualified)
             actual = [r[0] for r in con.execute(f"describe {model.qualified}").fetchall()]

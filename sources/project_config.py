@@ -300,3 +300,78 @@ def _expand_groups(m: dict[str, Any], iteration: dict[str, str | None], where: s
     if not out:
         raise ConfigError(f"{where} defines no groups")
     return out
+
+
+def load_svi_themes(config_dir: Path) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """config/svi.yaml: (vintage, theme, variable, reverse) rows and the ranking scopes to compute."""
+    path = Path(config_dir) / "svi.yaml"
+    raw = load_yaml(path)
+    scopes = raw.get("ranking_scopes") or []
+    for scope in scopes:
+        if scope not in ("national", "state"):
+            raise ConfigError(f"{path}: field `ranking_scopes` has value {scope!r}; expected national or state")
+    rows = []
+    for vintage, themes in (raw.get("themes") or {}).items():
+        if set(map(int, themes)) != {1, 2, 3, 4}:
+            raise ConfigError(f"{path}: vintage {vintage!r} must define themes 1-4, got {sorted(themes)}")
+        for theme, variables in themes.items():
+            for entry in variables:
+                spec = entry if isinstance(entry, dict) else {"variable": entry}
+                variable = str(spec.get("variable", ""))
+                if not re.fullmatch(r"ep_[a-z0-9]+", variable):
+                    raise ConfigError(
+                        f"{path}: vintage {vintage!r} theme {theme} has variable {variable!r}; expected ep_<name>"
+                    )
+                rows.append(
+                    {
+                        "vintage": str(vintage),
+                        "theme": int(theme),
+                        "variable": variable,
+                        "reverse": bool(spec.get("reverse", False)),
+                    }
+                )
+    themes_frame = pl.DataFrame(rows)
+    dupes = themes_frame.group_by("vintage", "variable").len().filter(pl.col("len") > 1)
+    if dupes.height:
+        raise ConfigError(f"{path}: vintage {dupes['vintage'][0]!r} lists {dupes['variable'][0]} in two themes")
+    return themes_frame, pl.DataFrame({"scope": [str(s) for s in scopes]}, schema={"scope": pl.String})
+
+
+def load_disparity_settings(config_dir: Path) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """config/disparities.yaml: one row of settings, and (group_set, group_id) membership."""
+    path = Path(config_dir) / "disparities.yaml"
+    raw = load_yaml(path)
+    groups = {
+        r["group_id"] for r in _load_groups(Path(config_dir) / "race_ethnicity_groups.yaml").iter_rows(named=True)
+    }
+    reference = str(raw.get("reference") or "most_favourable")
+    if reference != "most_favourable" and reference not in groups:
+        raise ConfigError(f"{path}: field `reference` has value {reference!r}; expected most_favourable or a group id")
+    fallback = raw.get("fallback_reference")
+    if fallback is not None and fallback not in groups:
+        raise ConfigError(f"{path}: field `fallback_reference` has value {fallback!r}, which is not a group id")
+    levels = [str(x) for x in raw.get("eligible_reliability") or []]
+    for level in levels:
+        if level not in ("high", "medium", "low", "unknown"):
+            raise ConfigError(f"{path}: field `eligible_reliability` has value {level!r}")
+    members = []
+    for set_id, ids in (raw.get("group_sets") or {}).items():
+        for group_id in ids:
+            if group_id not in groups:
+                raise ConfigError(f"{path}: group set {set_id!r} names unknown group {group_id!r}")
+            members.append({"group_set": str(set_id), "group_id": group_id})
+    settings = pl.DataFrame(
+        {
+            "reference": [reference],
+            "fallback_reference": [fallback],
+            "eligible_reliability": [levels],
+            "significance_z": [float(raw.get("significance_z", 1.645))],
+        },
+        schema={
+            "reference": pl.String,
+            "fallback_reference": pl.String,
+            "eligible_reliability": pl.List(pl.String),
+            "significance_z": pl.Float64,
+        },
+    )
+    return settings, pl.DataFrame(members)

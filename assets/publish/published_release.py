@@ -39,6 +39,7 @@ def _checks_passed_in_run(context: dg.AssetExecutionContext) -> list[str]:
         "fct_indicator_values",
         "dim_indicator_catalog",
         "dim_geographies",
+        "fct_disparities",
         "rpt_map_features",
         "rpt_tribal_data_policy",
         "census_api_raw",

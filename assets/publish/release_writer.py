@@ -33,6 +33,7 @@ PUBLISHED_TABLES = {
     "indicator_values": "marts.fct_indicator_values",
     "indicator_catalog": "marts.dim_indicator_catalog",
     "geographies": "marts.dim_geographies",
+    "disparities": "marts.fct_disparities",
 }
 # Writes extra files (map exports) into the release folder; returns {file name: facts about it}.
 Exporter = Callable[[duckdb.DuckDBPyConnection, Path, str], dict[str, dict[str, Any]]]

@@ -8,7 +8,7 @@ from assets.warehouse import replace_table, table_metadata
 from pipelines.resources import SdohSettings
 from sources.census_geo import read_tribes_by_area
 from sources.geo_config import check_tribal_approvals, load_geo_config
-from sources.project_config import load_project_config
+from sources.project_config import load_disparity_settings, load_project_config, load_svi_themes
 
 SEEDS = {
     "seed_indicators": "Indicator catalog entries from config/indicators.yaml (label, unit, direction, universe, source).",
@@ -29,6 +29,10 @@ SEEDS = {
     ),
     "seed_population_weights": "The Census variable that gives tract population for each tract geography vintage (config/geographies.yaml).",
     "seed_allocation_rules": "Sliver and population-coverage thresholds for tract allocation (config/geographies.yaml).",
+    "seed_svi_theme_variables": "SVI theme membership per release (config/svi.yaml): which EP_ variables each theme sums, and which rank reversed.",
+    "seed_disparity_settings": "How disparities are measured (config/disparities.yaml): reference rule, eligible reliability, significance z.",
+    "seed_disparity_group_sets": "Group sets that partition the population, within which disparity summaries are computed (config/disparities.yaml).",
+    "seed_svi_ranking_scopes": "Scopes the SVI is ranked in (config/svi.yaml): national (all U.S. counties) and/or state.",
 }
 
 
@@ -42,6 +46,8 @@ def config_seeds(sdoh: SdohSettings, warehouse: DuckDBResource):
     geo = load_geo_config(config_dir)
     check_tribal_approvals(geo, read_tribes_by_area(sdoh.settings.snapshot_dir), config_dir / "tribal_data_policy.yaml")
     rules = config.reliability
+    svi_themes, svi_scopes = load_svi_themes(config_dir)
+    disparity_settings, disparity_group_sets = load_disparity_settings(config_dir)
     frames = {
         "seed_indicators": config.indicators,
         "seed_indicator_variables": config.indicator_variables,
@@ -76,6 +82,10 @@ def config_seeds(sdoh: SdohSettings, warehouse: DuckDBResource):
         "seed_tribal_data_policy": geo.tribal_policy,
         "seed_population_weights": geo.population_weights,
         "seed_allocation_rules": geo.allocation_rules,
+        "seed_svi_theme_variables": svi_themes,
+        "seed_svi_ranking_scopes": svi_scopes,
+        "seed_disparity_settings": disparity_settings,
+        "seed_disparity_group_sets": disparity_group_sets,
     }
     with warehouse.get_connection() as con:
         for name, frame in frames.items():

@@ -119,9 +119,7 @@ derived as (
         case when method in ('direct', 'count') then value_estimate else p.p * scale end as raw_estimate,
         case
             when method in ('direct', 'count') then value_moe
-            when p.radicand >= 0 then sqrt(p.radicand) / denominator * scale
-            when p.radicand < 0
-                then sqrt(pow(numerator_moe, 2) + pow(p.p, 2) * pow(denominator_moe, 2)) / denominator * scale
+            when p.radicand is not null then acs_moe_proportion(numerator, denominator, numerator_moe, denominator_moe) * scale
         end as raw_moe,
         case
             when method = 'count' and moe_kind = 'census_count' then 'count: decennial census count, not a sample estimate (MOE 0)'

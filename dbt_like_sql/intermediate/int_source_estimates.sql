@@ -119,3 +119,23 @@ select
     cast(null as double) as published_ci_high,
     cast(null as double) as published_ci_level
 from staging.stg_cdc_svi__estimates
+
+union all
+
+select
+    vintage,
+    period,
+    'cdc_svi_recomputed' as dataset,
+    scope || '_' || variable as variable,
+    'county' as geo_level,
+    cast(null as varchar) as geo_vintage,
+    geoid,
+    geo_name,
+    estimate,
+    cast(null as double) as moe,
+    cast(null as varchar) as estimate_annotation,
+    'a percentile rank among ' || n_ranked || ' counties: no sampling MOE is defined' as moe_annotation,
+    cast(null as double) as published_ci_low,
+    cast(null as double) as published_ci_high,
+    cast(null as double) as published_ci_level
+from intermediate.int_svi_ranks

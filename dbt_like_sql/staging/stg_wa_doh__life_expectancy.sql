@@ -32,7 +32,7 @@ select
     r.geo_name,
     r.estimate,
     case
-        when r.estimate is not null then rules.z_90 * (r.ci_high_95 - r.ci_low_95) / (2 * rules.z_95)
+        when r.estimate is not null then moe90_from_ci(r.ci_low_95, r.ci_high_95, rules.z_95, rules.z_90)
     end as moe,
     r.ci_low_95,
     r.ci_high_95,

@@ -1,0 +1,115 @@
+/*
+description: >-
+  The CDC/ATSDR Social Vulnerability Index recomputed the CDC way from its inputs, for every release in the
+  snapshot and every ranking scope in config/svi.yaml (national: all U.S. counties ranked together, as CDC's
+  county files are; state: within each state). Each EP_ input is ranked as Excel's PERCENTRANK.INC (count of
+  strictly smaller values / (N - 1); 1 minus that for inputs marked reverse, e.g. 2018 per capita income) and
+  rounded to 4 decimals (EPL_); a theme's SPL is the sum of its EPLs and RPL ranks the SPLs the same way; the
+  overall SPL_THEMES sums the four theme SPLs and RPL_THEMES ranks it. Counties with no population or a missing
+  input are not ranked for what needs that input (CDC SVI documentation, 2018, 2020, 2022).
+grain: vintage x scope x geoid x variable
+columns:
+  vintage: SVI release (2018, 2020, 2022)
+  period: ACS period of the inputs
+  scope: national or state
+  geoid: 5-digit county FIPS
+  geo_name: county and state
+  variable: epl_<input>, spl_theme<N>, rpl_theme<N>, spl_themes or rpl_themes (CDC's names, lower case)
+  estimate: the percentile rank (0-1) or sum of ranks
+  n_ranked: counties ranked together for this value
+*/
+with themes as (
+    select * from seeds.seed_svi_theme_variables
+),
+
+populated as (
+    select vintage, geoid
+    from staging.stg_cdc_svi__estimates
+    where variable = 'e_totpop' and estimate > 0
+),
+
+inputs as (
+    select
+        e.vintage,
+        e.period,
+        s.scope,
+        case when s.scope = 'state' then left(e.geoid, 2) else 'US' end as rank_group,
+        e.geoid,
+        e.geo_name,
+        t.theme,
+        t.variable,
+        t.reverse,
+        e.estimate
+    from staging.stg_cdc_svi__estimates as e
+    inner join themes as t
+        on e.vintage = t.vintage
+        and e.variable = t.variable
+    inner join populated as p
+        on e.vintage = p.vintage
+        and e.geoid = p.geoid
+    cross join seeds.seed_svi_ranking_scopes as s
+    where e.estimate is not null
+),
+
+epl as (
+    select
+        vintage, period, scope, rank_group, geoid, geo_name, theme, variable,
+        round(case when reverse then 1 - percent_rank() over w else percent_rank() over w end, 4) as epl,
+        count(*) over w_all as n_ranked
+    from inputs
+    window
+        w as (partition by vintage, scope, rank_group, variable order by estimate),
+        w_all as (partition by vintage, scope, rank_group, variable)
+),
+
+theme_sizes as (
+    select vintage, theme, count(*) as n_variables from themes group by all
+),
+
+spl as (
+    -- a theme is summed only when every one of its inputs was ranked
+    select e.vintage, e.period, e.scope, e.rank_group, e.geoid, e.geo_name, e.theme, round(sum(e.epl), 4) as spl
+    from epl as e
+    inner join theme_sizes as z using (vintage, theme)
+    group by e.vintage, e.period, e.scope, e.rank_group, e.geoid, e.geo_name, e.theme, z.n_variables
+    having count(*) = z.n_variables
+),
+
+rpl as (
+    select
+        *,
+        round(percent_rank() over w, 4) as rpl,
+        count(*) over w_all as n_ranked
+    from spl
+    window
+        w as (partition by vintage, scope, rank_group, theme order by spl),
+        w_all as (partition by vintage, scope, rank_group, theme)
+),
+
+overall as (
+    select vintage, period, scope, rank_group, geoid, geo_name, round(sum(spl), 4) as spl
+    from spl
+    group by all
+    having count(*) = 4
+),
+
+overall_rank as (
+    select
+        *,
+        round(percent_rank() over w, 4) as rpl,
+        count(*) over w_all as n_ranked
+    from overall
+    window
+        w as (partition by vintage, scope, rank_group order by spl),
+        w_all as (partition by vintage, scope, rank_group)
+)
+
+select vintage, period, scope, geoid, geo_name, variable, epl as estimate, n_ranked from epl
+union all
+select vintage, period, scope, geoid, geo_name, 'spl_theme' || theme, spl, n_ranked from rpl
+union all
+select vintage, period, scope, geoid, geo_name, 'rpl_theme' || theme, rpl, n_ranked from rpl
+union all
+select vintage, period, scope, geoid, geo_name, 'spl_themes', spl, n_ranked from overall_rank
+union all
+select vintage, period, scope, geoid, geo_name, 'rpl_themes', rpl, n_ranked from overall_rank

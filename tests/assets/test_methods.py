@@ -1,0 +1,148 @@
+"""Methods checked against tables others published: the CDC/ATSDR SVI recomputed from its own inputs, and the
+disparity measures checked by hand on one county."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import duckdb
+import pytest
+
+Z90 = 1.645
+THEMES = {
+    "rpl_themes": "overall",
+    "rpl_theme1": "theme 1",
+    "rpl_theme2": "theme 2",
+    "rpl_theme3": "theme 3",
+    "rpl_theme4": "theme 4",
+}
+
+
+@pytest.fixture(scope="module")
+def warehouse(two_releases):
+    settings, results = two_releases
+    assert all(r.success for r in results)
+    con = duckdb.connect(str(settings.warehouse_path), read_only=True)
+    yield con
+    con.close()
+
+
+@pytest.mark.parametrize("vintage", ["2022", "2018"])
+def test_svi_ranks_reproduce_cdc_published_ranks(warehouse, vintage) -> None:
+    """All U.S. counties ranked together (CDC's county files): the pipeline's RPL_THEMES and RPL_THEME1-4 from
+    CDC's own EP_ inputs equal CDC's published ranks (raw columns RPL_*) for >= 99.5% of counties to 4 decimals,
+    and the rest within 0.0001; every county that differs is named in the failure message."""
+    rows = warehouse.execute(
+        """
+        select p.variable, p.geoid, p.estimate as published, r.estimate as recomputed
+        from staging.stg_cdc_svi__estimates as p
+        left join intermediate.int_svi_ranks as r
+            on r.vintage = p.vintage and r.geoid = p.geoid and r.variable = p.variable and r.scope = 'national'
+        where p.vintage = ? and p.variable in ('rpl_themes', 'rpl_theme1', 'rpl_theme2', 'rpl_theme3', 'rpl_theme4')
+            and p.estimate is not null
+        """,
+        [vintage],
+    ).fetchall()
+    assert len(rows) >= 5 * 3141
+    for variable, label in THEMES.items():
+        theme_rows = [r for r in rows if r[0] == variable]
+        differ = [r for r in theme_rows if r[3] is None or round(r[3], 4) != round(r[2], 4)]
+        far = [r for r in differ if r[3] is None or abs(r[3] - r[2]) > 0.0001 + 1e-12]
+        names = ", ".join(f"{g} (CDC {p}, ours {q})" for _, g, p, q in differ)
+        assert len(differ) <= 0.005 * len(theme_rows), f"{vintage} {label}: {len(differ)} counties differ: {names}"
+        assert not far, f"{vintage} {label}: counties off by more than 0.0001: {names}"
+
+
+def test_svi_state_scope_ranks_within_each_state(warehouse) -> None:
+    """Ranked within Washington's 39 counties, the most vulnerable county has rank 1 and the least 0."""
+    lo, hi, n = warehouse.execute(
+        """select min(estimate), max(estimate), count(*) from intermediate.int_svi_ranks
+           where vintage = '2022' and scope = 'state' and variable = 'rpl_themes' and geoid like '53%'"""
+    ).fetchone()
+    assert (lo, hi, n) == (0.0, 1.0, 39)
+
+
+def test_published_svi_indicators_for_both_scopes(published) -> None:
+    king = dict(
+        published.execute(
+            """select indicator_id, estimate from latest_indicator_values
+               where geoid = '53033' and vintage = '2018-2022' and indicator_id like 'svi_overall_%'"""
+        ).fetchall()
+    )
+    assert king["svi_overall_national"] == 0.3761  # PROVENANCE.md: King County RPL_THEMES 2022
+    assert 0 <= king["svi_overall_state"] <= 1
+
+
+def _s1701(snapshot_dir, geoid: str, variables: list[str]) -> dict[str, float]:
+    rows = json.loads((snapshot_dir / "census_api/2018/acs/acs5/subject/county/S1701.json").read_text())
+    header = rows[0]
+    row = next(r for r in rows[1:] if r[header.index("state")] + r[header.index("county")] == geoid)
+    return {v: float(row[header.index(v)]) for v in variables}
+
+
+def test_yakima_poverty_rate_ratio_moe_and_significance_by_hand(published, snapshot_dir) -> None:
+    """Yakima County WA (53077), poverty 2014-2018 (S1701 column C03 = percent below poverty), race alone groups.
+
+    From S1701.json: AIAN alone S1701_C03_015E/M, White alone S1701_C03_013E/M. White alone has the lowest rate of
+    the eligible race-alone groups, so it is the reference. RR = aian / white; MOE(RR) = sqrt(MOE_a² + RR²·MOE_w²)
+    / white (ACS ratio formula); RD = aian - white, MOE(RD) = sqrt(MOE_a² + MOE_w²); significant when
+    |RD| / sqrt((MOE_a/1.645)² + (MOE_w/1.645)²) > 1.645."""
+    cells = _s1701(snapshot_dir, "53077", ["S1701_C03_015E", "S1701_C03_015M", "S1701_C03_013E", "S1701_C03_013M"])
+    a, moe_a = cells["S1701_C03_015E"], cells["S1701_C03_015M"]
+    w, moe_w = cells["S1701_C03_013E"], cells["S1701_C03_013M"]
+    rr = a / w
+    rr_moe = math.sqrt(moe_a**2 + rr**2 * moe_w**2) / w
+    z = abs(a - w) / math.sqrt((moe_a / Z90) ** 2 + (moe_w / Z90) ** 2)
+    row = published.execute(
+        """select reference_group, estimate, reference_estimate, rate_ratio, rate_ratio_moe, rate_difference,
+                  rate_difference_moe, significant
+           from latest_disparities where indicator_id = 'poverty_rate' and vintage = '2014-2018' and geoid = '53077'
+             and group_set = 'race_alone' and group_id = 'aian'"""
+    ).fetchone()
+    assert row[0] == "white" and (row[1], row[2]) == (a, w)
+    assert row[3] == pytest.approx(rr) and row[4] == pytest.approx(rr_moe)
+    assert row[5] == pytest.approx(a - w) and row[6] == pytest.approx(math.sqrt(moe_a**2 + moe_w**2))
+    assert row[7] is (z > Z90)
+
+
+def test_disparities_cover_every_wa_ach_and_ca_wa_county(published) -> None:
+    geos = published.execute(
+        """select geo_type, count(distinct geoid) from latest_disparities
+           where (geo_type = 'county' and (geoid like '06%' or geoid like '53%')) or (geo_type = 'ach' and geoid like 'wa-%')
+           group by 1 order by 1"""
+    ).fetchall()
+    assert geos == [("ach", 9), ("county", 97)]
+    per_indicator = published.execute(
+        """select indicator_id, count(distinct geoid) from latest_disparities
+           where geo_type = 'county' and (geoid like '06%' or geoid like '53%') group by 1"""
+    ).fetchall()
+    for indicator in ("poverty_rate", "unemployment_rate", "uninsured_rate", "severe_cost_burden_50_plus_renters"):
+        assert dict(per_indicator)[indicator] == 97, indicator
+
+
+def test_summaries_exclude_and_count_unreliable_groups(published) -> None:
+    rows = published.execute(
+        """select n_groups_in_summary, n_groups_excluded, excluded_groups, max_min_ratio, index_of_disparity
+           from latest_disparities where row_type = 'summary'"""
+    ).fetchall()
+    assert rows and all(r[0] >= 3 and r[3] >= 1 for r in rows)
+    with_exclusions = [r for r in rows if r[1] > 0]
+    assert with_exclusions and all(r[2] for r in with_exclusions)
+    excluded_in_summaries = published.execute(
+        """select count(*) from latest_disparities as g
+           where g.row_type = 'group' and not g.eligible and g.rate_ratio is not null"""
+    ).fetchone()[0]
+    assert excluded_in_summaries == 0
+
+
+def test_no_published_number_where_suppressed_and_every_row_has_reliability(published) -> None:
+    bad = published.execute(
+        """select count(*) from latest_indicator_values
+           where suppressed and (estimate is not null or moe is not null or numerator is not null
+                                 or denominator is not null or ci_low is not null or cv is not null)"""
+    ).fetchone()[0]
+    missing = published.execute(
+        "select count(*) from latest_indicator_values where reliability is null or reliability not in ('high', 'medium', 'low', 'unknown')"
+    ).fetchone()[0]
+    assert (bad, missing) == (0, 0)
