@@ -75,41 +75,31 @@ spl as (
     having count(*) = z.n_variables
 ),
 
-rpl as (
-    select
-        *,
-        round(percent_rank() over w, 4) as rpl,
-        count(*) over w_all as n_ranked
+sums as (
+    -- theme sums, and the overall sum of the four (theme 0) for counties with all four themes
+    select vintage, period, scope, rank_group, geoid, geo_name, theme, spl from spl
+    union all
+    select vintage, period, scope, rank_group, geoid, geo_name, 0, round(sum(spl), 4)
     from spl
-    window
-        w as (partition by vintage, scope, rank_group, theme order by spl),
-        w_all as (partition by vintage, scope, rank_group, theme)
-),
-
-overall as (
-    select vintage, period, scope, rank_group, geoid, geo_name, round(sum(spl), 4) as spl
-    from spl
-    group by all
+    group by vintage, period, scope, rank_group, geoid, geo_name
     having count(*) = 4
 ),
 
-overall_rank as (
+ranked_sums as (
     select
         *,
         round(percent_rank() over w, 4) as rpl,
         count(*) over w_all as n_ranked
-    from overall
+    from sums
     window
-        w as (partition by vintage, scope, rank_group order by spl),
-        w_all as (partition by vintage, scope, rank_group)
+        w as (partition by vintage, scope, rank_group, theme order by spl),
+        w_all as (partition by vintage, scope, rank_group, theme)
 )
 
 select vintage, period, scope, geoid, geo_name, variable, epl as estimate, n_ranked from epl
 union all
-select vintage, period, scope, geoid, geo_name, 'spl_theme' || theme, spl, n_ranked from rpl
+select vintage, period, scope, geoid, geo_name, 'spl_theme' || if(theme = 0, 's', cast(theme as varchar)), spl, n_ranked
+from ranked_sums
 union all
-select vintage, period, scope, geoid, geo_name, 'rpl_theme' || theme, rpl, n_ranked from rpl
-union all
-select vintage, period, scope, geoid, geo_name, 'spl_themes', spl, n_ranked from overall_rank
-union all
-select vintage, period, scope, geoid, geo_name, 'rpl_themes', rpl, n_ranked from overall_rank
+select vintage, period, scope, geoid, geo_name, 'rpl_theme' || if(theme = 0, 's', cast(theme as varchar)), rpl, n_ranked
+from ranked_sums
