@@ -367,9 +367,11 @@ def test_retry_after_is_honoured(server: CensusReplayServer, make_fetcher) -> No
 def test_read_timeout_is_retried(server: CensusReplayServer, make_fetcher, snapshot_dir: Path) -> None:
     """An answer slower than timeout_seconds is abandoned and the request retried: 2 requests, real data parsed."""
     slow = json_response(snapshot_rows(snapshot_dir, B19013_FILE), 200)
-    server.enqueue(CannedResponse(slow.status, slow.body, content_type=slow.content_type, delay_seconds=1.0))
+    # The timeout leaves the prompt second answer a full second even on a loaded machine (at 0.3 s a busy CI run
+    # once timed the second answer out too, making 3 requests); the first answer is 2.5 s late, far past it.
+    server.enqueue(CannedResponse(slow.status, slow.body, content_type=slow.content_type, delay_seconds=2.5))
 
-    live = make_fetcher(timeout_seconds=0.3).fetch(b19013_request())
+    live = make_fetcher(timeout_seconds=1.0).fetch(b19013_request())
 
     assert len(server.requests) == 2
     assert value_of(parse_table([live]), KING, "B19013_001E")["value"] == 89418
