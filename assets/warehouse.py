@@ -19,6 +19,18 @@ def replace_table(con: Any, qualified: str, frame: pl.DataFrame) -> None:
         con.unregister("_incoming")
 
 
+def write_table(warehouse: Any, qualified: str, frame: pl.DataFrame) -> dict[str, Any]:
+    """Replace ``schema.table`` with ``frame`` through the warehouse resource; return its Dagster metadata."""
+    with warehouse.get_connection() as con:
+        replace_table(con, qualified, frame)
+        return table_metadata(con, qualified)
+
+
+def relative_paths(frame: pl.DataFrame, column: str, root: Any) -> pl.DataFrame:
+    """Show file paths relative to the snapshot (or landing) root, as a literal prefix, never a pattern."""
+    return frame.with_columns(pl.col(column).str.strip_prefix(f"{root}/"))
+
+
 def create_table_as(con: Any, qualified: str, select_sql: str) -> None:
     """``create or replace table`` in one transaction: on error the previous table stays as it was."""
     con.execute(f"create schema if not exists {qualified.split('.')[0]}")

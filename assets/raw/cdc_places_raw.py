@@ -8,7 +8,7 @@ import dagster as dg
 import polars as pl
 from dagster_duckdb import DuckDBResource
 
-from assets.warehouse import replace_table, table_metadata
+from assets.warehouse import relative_paths, write_table
 from pipelines.resources import SdohSettings
 from sources.cdc_places import fetch_socrata, parse_places_gis, parse_places_long, read_landed_pages
 from sources.project_config import load_yaml
@@ -47,16 +47,14 @@ def cdc_places_raw(
             path = root / release["snapshot"]
             with open(path, newline="", encoding="utf-8-sig") as f:
                 frame = parse_places_long(csv.DictReader(f), str(path), release["release"])
-        frame = frame.with_columns(pl.col("source_file").str.replace(f"^{root}/", ""))
+        frame = relative_paths(frame, "source_file", root)
         frames.append(frame)
         context.log.info(
             f"PLACES release {release['release']}: {frame['geoid'].n_unique():,} counties, "
             f"{frame['variable'].n_unique()} measure values, BRFSS years {sorted(frame['vintage'].unique())}"
         )
     result = pl.concat(frames)
-    with warehouse.get_connection() as con:
-        replace_table(con, "raw.cdc_places_raw", result)
-        metadata = table_metadata(con, "raw.cdc_places_raw")
+    metadata = write_table(warehouse, "raw.cdc_places_raw", result)
     return dg.MaterializeResult(
         metadata={**metadata, "mode": sdoh.mode, "releases": ", ".join(r["release"] for r in config["releases"])}
     )

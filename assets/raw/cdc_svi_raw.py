@@ -6,7 +6,7 @@ import dagster as dg
 import polars as pl
 from dagster_duckdb import DuckDBResource
 
-from assets.warehouse import replace_table, table_metadata
+from assets.warehouse import relative_paths, write_table
 from pipelines.resources import SdohSettings
 from sources.cdc_svi import load_svi_config, parse_svi
 from sources.http_download import download_to_landing
@@ -36,12 +36,10 @@ def cdc_svi_raw(
         else:
             path = spec.snapshot_path(root)
         frame = parse_svi(path, vintage, spec.period)
-        frames.append(frame.with_columns(pl.col("source_file").str.replace(f"^{root}/", "")))
+        frames.append(relative_paths(frame, "source_file", root))
         context.log.info(
             f"SVI {vintage}: {frame['geoid'].n_unique():,} counties x {frame['variable'].n_unique()} columns"
         )
     result = pl.concat(frames)
-    with warehouse.get_connection() as con:
-        replace_table(con, "raw.cdc_svi_raw", result)
-        metadata = table_metadata(con, "raw.cdc_svi_raw")
+    metadata = write_table(warehouse, "raw.cdc_svi_raw", result)
     return dg.MaterializeResult(metadata={**metadata, "mode": sdoh.mode, "vintages": ", ".join(sorted(vintages))})

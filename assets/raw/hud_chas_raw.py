@@ -6,7 +6,7 @@ import dagster as dg
 import polars as pl
 from dagster_duckdb import DuckDBResource
 
-from assets.warehouse import replace_table, table_metadata
+from assets.warehouse import relative_paths, write_table
 from pipelines.resources import SdohSettings
 from sources.http_download import download_to_landing
 from sources.hud_chas import chas_live_files, load_chas_config, parse_chas_table, read_chas_dictionary
@@ -37,12 +37,10 @@ def hud_chas_raw(
     for table, spec in sorted(config.tables.items()):
         dictionary = read_chas_dictionary(root / spec.dictionary, spec.label_map)
         frame = parse_chas_table(paths[table], table, dictionary, missing_markers=config.missing_markers)
-        frames.append(frame.with_columns(pl.col("source_file").str.replace(f"^{root}/", "")))
+        frames.append(relative_paths(frame, "source_file", root))
         context.log.info(
             f"CHAS table {table}: {frame['geoid'].n_unique():,} counties x {frame['variable'].n_unique()} cells"
         )
     result = pl.concat(frames)
-    with warehouse.get_connection() as con:
-        replace_table(con, "raw.hud_chas_raw", result)
-        metadata = table_metadata(con, "raw.hud_chas_raw")
+    metadata = write_table(warehouse, "raw.hud_chas_raw", result)
     return dg.MaterializeResult(metadata={**metadata, "mode": sdoh.mode, "tables": ", ".join(map(str, sorted(paths)))})
