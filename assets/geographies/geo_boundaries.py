@@ -10,7 +10,7 @@ projection. geopandas is imported inside the asset so loading the code location 
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
-from assets.warehouse import replace_table, table_metadata
+from assets.warehouse import write_table
 from pipelines.resources import SdohSettings
 from sources.census_geo import add_equal_area_km2, boundary_sources, read_boundary_layer
 from sources.geo_config import check_region_counties, check_tribal_areas_exist, load_geo_config
@@ -92,9 +92,7 @@ def geo_boundaries(
             }
         )
     )
-    with warehouse.get_connection() as con:
-        replace_table(con, "geographies.geo_boundaries", frame)
-        metadata = table_metadata(con, "geographies.geo_boundaries")
+    metadata = write_table(warehouse, "geographies.geo_boundaries", frame)
     counts = frame.group_by("geo_type", "geo_vintage").len().sort("geo_type", "geo_vintage")
     return dg.MaterializeResult(
         metadata={

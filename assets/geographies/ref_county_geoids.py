@@ -4,7 +4,7 @@ import dagster as dg
 import polars as pl
 from dagster_duckdb import DuckDBResource
 
-from assets.warehouse import replace_table, table_metadata
+from assets.warehouse import write_table
 from pipelines.resources import SdohSettings
 from sources.census_geo import COUNTY_BOUNDARY_VINTAGES, county_boundary_path, read_county_ids
 
@@ -20,9 +20,7 @@ from sources.census_geo import COUNTY_BOUNDARY_VINTAGES, county_boundary_path, r
 def ref_county_geoids(sdoh: SdohSettings, warehouse: DuckDBResource) -> dg.MaterializeResult:
     frames = [read_county_ids(county_boundary_path(sdoh.settings.snapshot_dir, v), v) for v in COUNTY_BOUNDARY_VINTAGES]
     frame = pl.concat(frames)
-    with warehouse.get_connection() as con:
-        replace_table(con, "geographies.ref_county_geoids", frame)
-        metadata = table_metadata(con, "geographies.ref_county_geoids")
+    metadata = write_table(warehouse, "geographies.ref_county_geoids", frame)
     counts = frame.group_by("boundary_vintage").len().sort("boundary_vintage")
     return dg.MaterializeResult(
         metadata={**metadata, "counties_by_vintage": dg.MetadataValue.json(dict(counts.iter_rows()))}

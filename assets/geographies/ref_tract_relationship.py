@@ -5,7 +5,7 @@ from pathlib import Path
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
-from assets.warehouse import replace_table, table_metadata
+from assets.warehouse import write_table
 from pipelines.resources import SdohSettings
 from sources.census_geo import read_tract_relationship
 from sources.geo_config import load_geo_config
@@ -30,9 +30,7 @@ def ref_tract_relationship(sdoh: SdohSettings, warehouse: DuckDBResource) -> dg.
     else:
         path = Path(sdoh.settings.snapshot_dir) / spec["snapshot"]
     frame = read_tract_relationship(path)
-    with warehouse.get_connection() as con:
-        replace_table(con, "geographies.ref_tract_relationship", frame)
-        metadata = table_metadata(con, "geographies.ref_tract_relationship")
+    metadata = write_table(warehouse, "geographies.ref_tract_relationship", frame)
     return dg.MaterializeResult(
         metadata={
             **metadata,

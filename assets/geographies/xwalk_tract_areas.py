@@ -9,7 +9,7 @@ import dagster as dg
 from dagster_duckdb import DuckDBResource
 
 from assets.geographies.overlay import tract_area_shares
-from assets.warehouse import replace_table, table_metadata
+from assets.warehouse import write_table
 from pipelines.resources import SdohSettings
 from sources.geo_config import load_geo_config
 
@@ -70,9 +70,7 @@ def xwalk_tract_areas(
             }
             context.log.info(f"tracts {tract_vintage} -> {area_type}: {len(shares):,} overlapping pairs")
     result = pl.from_pandas(pd.concat(parts, ignore_index=True))
-    with warehouse.get_connection() as con:
-        replace_table(con, "geographies.xwalk_tract_areas", result)
-        metadata = table_metadata(con, "geographies.xwalk_tract_areas")
+    metadata = write_table(warehouse, "geographies.xwalk_tract_areas", result)
     return dg.MaterializeResult(
         metadata={**metadata, "pairs": dg.MetadataValue.json(coverage), "min_area_share": min_share}
     )

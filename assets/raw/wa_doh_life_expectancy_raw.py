@@ -6,7 +6,7 @@ import dagster as dg
 import polars as pl
 from dagster_duckdb import DuckDBResource
 
-from assets.warehouse import replace_table, table_metadata
+from assets.warehouse import write_table
 from pipelines.resources import SdohSettings
 from sources.project_config import load_project_config
 from sources.wa_doh_life_expectancy import DATASET, life_expectancy_path, parse_life_expectancy
@@ -35,9 +35,7 @@ def wa_doh_life_expectancy_raw(
         frames.append(frame.with_columns(pl.lit(str(path.relative_to(root))).alias("source_file")))
         context.log.info(f"{path.name}: {frame.height:,} tracts, {frame['estimate'].null_count()} without a value")
     result = pl.concat(frames) if frames else None
-    with warehouse.get_connection() as con:
-        replace_table(con, "raw.wa_doh_life_expectancy_raw", result)
-        metadata = table_metadata(con, "raw.wa_doh_life_expectancy_raw")
+    metadata = write_table(warehouse, "raw.wa_doh_life_expectancy_raw", result)
     reasons = result.filter(pl.col("annotation").is_not_null()).group_by("annotation").len()
     return dg.MaterializeResult(
         metadata={
