@@ -51,10 +51,7 @@ select
     case when count(e.estimate) = count(*) then sum(s.sign * e.estimate) end as estimate,
     case
         when count(e.estimate) = count(*) and count(e.moe) = count(*)
-            then sqrt(
-                sum(case when e.estimate <> 0 then e.moe * e.moe else 0 end)
-                + pow(coalesce(max(case when e.estimate = 0 then e.moe end), 0), 2)
-            )
+            then acs_moe_sum_of(e.estimate, e.moe)
     end as moe,
     case when count(*) = 1 then any_value(e.published_ci_low) end as published_ci_low,
     case when count(*) = 1 then any_value(e.published_ci_high) end as published_ci_high,

@@ -129,8 +129,8 @@ aggregated as (
         sum(j.weight) filter (where j.estimate is not null) as covered_weight,
         -- sums of allocated counts
         sum(j.f * j.estimate) as sum_estimate,
-        sum(case when j.estimate <> 0 then pow(j.f * j.moe, 2) else 0 end) as sum_sq_moe_nonzero,
-        max(case when j.estimate = 0 then j.f * j.moe end) as max_moe_zero,
+        -- MOE of the sum of allocated counts (macros/acs_formulas.sql); a factor is a constant, so f x MOE
+        acs_moe_sum_of(j.estimate, j.f * j.moe) as sum_moe,
         -- population-weighted means
         sum(case when j.has_population then j.allocated_population else j.weight end) filter (where j.estimate is not null)
             as sum_w,
@@ -216,7 +216,7 @@ select
     end as estimate,
     case
         when not has_value or n_moe < n_units then null
-        when aggregation = 'sum' then sqrt(sum_sq_moe_nonzero + pow(coalesce(max_moe_zero, 0), 2))
+        when aggregation = 'sum' then sum_moe
         when aggregation = 'population_weighted_mean' then weighted_mean_moe
     end as moe,
     case when has_limits then weighted_mean - z_95 / z_90 * weighted_mean_moe end as published_ci_low,

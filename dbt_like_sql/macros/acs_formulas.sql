@@ -6,6 +6,15 @@
 -- Sum or difference of two estimates: sqrt(MOE_a² + MOE_b²).
 create or replace macro acs_moe_sum(moe_a, moe_b) as sqrt(moe_a * moe_a + moe_b * moe_b);
 
+-- The same rule as an aggregate over many estimates (use it in a grouped query): sqrt(sum of MOE²), where among
+-- estimates of zero only the largest MOE is counted, once (the Bureau's rule for summing many zero cells; also
+-- tidycensus moe_sum). Rows with a null MOE are skipped; callers decide whether a missing MOE voids the sum.
+create or replace macro acs_moe_sum_of(estimate, moe) as
+    sqrt(
+        sum(case when estimate <> 0 then moe * moe else 0 end)
+        + pow(coalesce(max(case when estimate = 0 then moe end), 0), 2)
+    );
+
 -- Proportion p = x / y where x is a subset of y: sqrt(MOE_x² - p²·MOE_y²) / y; when the radicand is negative the
 -- ratio formula is used instead, as the Bureau instructs.
 create or replace macro acs_moe_proportion(x, y, moe_x, moe_y) as
@@ -19,8 +28,10 @@ create or replace macro acs_moe_proportion(x, y, moe_x, moe_y) as
 create or replace macro acs_moe_ratio(x, y, moe_x, moe_y) as
     sqrt(moe_x * moe_x + (x / y) * (x / y) * moe_y * moe_y) / abs(y);
 
--- Product a·b: sqrt(a²·MOE_b² + b²·MOE_a²).
-create or replace macro acs_moe_product(a, b, moe_a, moe_b) as sqrt(a * a * moe_b * moe_b + b * b * moe_a * moe_a);
+-- Product a·b: sqrt(a²·MOE_b² + b²·MOE_a²). Computed in double precision: a count in the tens of millions squared
+-- overflows DuckDB's DECIMAL(18) when the arguments are decimal literals.
+create or replace macro acs_moe_product(a, b, moe_a, moe_b) as
+    sqrt(pow(a::double * moe_b::double, 2) + pow(b::double * moe_a::double, 2));
 
 -- A published confidence interval at another level converted to a 90% MOE: z_90 × (upper - lower) / (2 × z),
 -- z = 1.96 for 95% limits, z_90 = 1.645 (symmetric limits assumed).
