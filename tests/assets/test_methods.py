@@ -146,3 +146,56 @@ def test_no_published_number_where_suppressed_and_every_row_has_reliability(publ
         "select count(*) from latest_indicator_values where reliability is null or reliability not in ('high', 'medium', 'low', 'unknown')"
     ).fetchone()[0]
     assert (bad, missing) == (0, 0)
+
+
+def test_yakima_renter_severe_cost_burden_summary_measures_by_hand(published) -> None:
+    """Yakima County (53077), renters paying more than 50% of income, CHAS 2018-2022, race/ethnicity set.
+
+    Group counts (CHAS table 9, renters: severe burden / burden computed): aian_nh 140/826, asian_nh 55/280,
+    nhpi_nh 15/70 are of low reliability and left out; black_nh 85/335 = 25.37%, hispanic 2,500/15,830 = 15.79%,
+    other_multi_nh 325/1,165 = 27.90%, white_nh 3,335/13,125 = 25.41% are eligible. Hispanic is lowest (lower is
+    better), so it is the reference.
+    - max/min = 27.90 / 15.79 = 1.766;
+    - index of disparity = mean(|25.37-15.79|, |27.90-15.79|, |25.41-15.79|) / 15.79 x 100 = 10.43 / 15.79 x 100 = 66.07;
+    - weights p = denominators / 30,455; mean mu = 6,245 / 30,455 = 20.51%;
+    - between-group variance = sum p (y - mu)²; Theil = sum p (y / mu) ln(y / mu) (Harper and Lynch 2005)."""
+    groups = dict(
+        (g, (n, d))
+        for g, n, d in published.execute(
+            """select group_id, numerator, denominator from latest_indicator_values
+               where indicator_id = 'severe_cost_burden_50_plus_renters' and vintage = '2018-2022' and geoid = '53077'"""
+        ).fetchall()
+    )
+    eligible = {
+        "black_nh": (85, 335),
+        "hispanic": (2500, 15830),
+        "other_multi_nh": (325, 1165),
+        "white_nh": (3335, 13125),
+    }
+    for group, counts in eligible.items():
+        assert groups[group] == counts, group
+    rates = {g: 100 * n / d for g, (n, d) in eligible.items()}
+    total = sum(d for _, d in eligible.values())
+    mu = 100 * sum(n for n, _ in eligible.values()) / total
+    shares = {g: d / total for g, (_, d) in eligible.items()}
+    reference = rates["hispanic"]
+    others = [abs(r - reference) for g, r in rates.items() if g != "hispanic"]
+    expected = {
+        "max_min_ratio": max(rates.values()) / min(rates.values()),
+        "index_of_disparity": sum(others) / len(others) / reference * 100,
+        "between_group_variance": sum(shares[g] * (r - mu) ** 2 for g, r in rates.items()),
+        "theil_index": sum(shares[g] * (r / mu) * math.log(r / mu) for g, r in rates.items()),
+    }
+    assert mu == pytest.approx(20.5056, abs=1e-4)
+    assert expected["index_of_disparity"] == pytest.approx(66.07, abs=0.01)
+    row = published.execute(
+        """select reference_group, max_min_ratio, index_of_disparity, between_group_variance, theil_index,
+                  n_groups_in_summary, n_groups_excluded, excluded_groups
+           from latest_disparities
+           where indicator_id = 'severe_cost_burden_50_plus_renters' and vintage = '2018-2022' and geoid = '53077'
+             and group_set = 'race_ethnicity' and row_type = 'summary'"""
+    ).fetchone()
+    assert row[0] == "hispanic"
+    assert dict(zip(expected, row[1:5], strict=True)) == pytest.approx(expected)
+    assert (row[5], row[6]) == (4, 3)
+    assert row[7] == "aian_nh (reliability low); asian_nh (reliability low); nhpi_nh (reliability low)"
