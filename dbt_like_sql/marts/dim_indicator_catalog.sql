@@ -19,6 +19,10 @@ columns:
   uncertainty: the kind of MOE the values carry
   ci_level: highest confidence level of the intervals published (0.90 ACS; 0.95 where the source publishes 95% limits)
   n_values: rows in indicator_values
+  disparity_group_sets: group sets compared in the disparities table (null when the indicator has none, e.g. neutral population shares)
+  disparity_reference: how the reference group is chosen (config/disparities.yaml)
+  disparity_measures: the measures the disparities table carries for this indicator, and which summaries need group counts the source lacks
+  n_disparity_rows: rows in disparities (group and summary rows)
 */
 with value_summary as (
     select
@@ -36,6 +40,28 @@ with value_summary as (
         count(*) as n_values
     from marts.fct_indicator_values
     group by indicator_id
+),
+
+disparity_summary as (
+    select
+        indicator_id,
+        string_agg(distinct group_set, ', ' order by group_set) as disparity_group_sets,
+        bool_or(row_type = 'summary') as has_summaries,
+        bool_or(theil_index is not null) as has_theil,
+        bool_and(theil_index is not null) filter (where row_type = 'summary') as theil_everywhere,
+        count(*) as n_disparity_rows
+    from marts.fct_disparities
+    group by indicator_id
+),
+
+disparity_settings as (
+    select
+        case
+            when reference = 'most_favourable'
+                then 'most favourable eligible group (lowest value where lower is better, highest where higher is better)'
+            else 'group ' || reference || ', else ' || coalesce(fallback_reference, 'no comparison')
+        end as disparity_reference
+    from seeds.seed_disparity_settings
 )
 
 select
@@ -60,6 +86,22 @@ select
         case when v.has_published_ci95 then 'published 95% limits kept; 90% MOE derived from them' end
     ) as uncertainty,
     v.ci_level,
-    v.n_values
+    v.n_values,
+    d.disparity_group_sets,
+    case when d.indicator_id is not null then ds.disparity_reference end as disparity_reference,
+    case when d.indicator_id is not null then concat_ws(
+        '; ',
+        'group rows: rate ratio and rate difference with 90% MOEs and a 90% significance flag',
+        case when d.has_summaries then 'summary rows (3+ eligible groups): max/min ratio, index of disparity'
+            || case
+                when d.theil_everywhere then ', between-group variance, Theil index'
+                when d.has_theil then ', between-group variance and Theil index where every group has a denominator count'
+                else ' (no between-group variance or Theil index: the source publishes no group counts)'
+            end
+        end
+    ) end as disparity_measures,
+    coalesce(d.n_disparity_rows, 0) as n_disparity_rows
 from seeds.seed_indicators as s
 left join value_summary as v using (indicator_id)
+left join disparity_summary as d using (indicator_id)
+cross join disparity_settings as ds

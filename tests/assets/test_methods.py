@@ -199,3 +199,23 @@ def test_yakima_renter_severe_cost_burden_summary_measures_by_hand(published) ->
     assert dict(zip(expected, row[1:5], strict=True)) == pytest.approx(expected)
     assert (row[5], row[6]) == (4, 3)
     assert row[7] == "aian_nh (reliability low); asian_nh (reliability low); nhpi_nh (reliability low)"
+
+
+def test_catalog_documents_the_disparities_of_each_indicator(published) -> None:
+    """The catalog says which group sets each indicator is compared in, how the reference is chosen and which
+    measures exist, and its row counts match the disparities table; neutral indicators have none."""
+    catalog = {
+        r[0]: r[1:]
+        for r in published.execute(
+            """select indicator_id, disparity_group_sets, disparity_reference, disparity_measures, n_disparity_rows
+               from latest_indicator_catalog"""
+        ).fetchall()
+    }
+    counts = dict(published.execute("select indicator_id, count(*) from latest_disparities group by 1").fetchall())
+    assert {i: c[3] for i, c in catalog.items() if c[3]} == counts
+    sets, reference, measures, _ = catalog["severe_cost_burden_50_plus_renters"]
+    assert sets == "race_ethnicity"
+    assert reference.startswith("most favourable eligible group")
+    assert "rate ratio" in measures and "Theil index" in measures and "where every" not in measures
+    assert "no between-group variance or Theil index" in catalog["median_household_income"][2]
+    assert catalog["population"] == (None, None, None, 0)
