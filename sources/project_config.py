@@ -19,8 +19,9 @@ from sources.census_api import CensusRequest, plan_calls
 
 METHODS = {"direct": ("value",), "count": ("value",), "proportion": ("numerator", "denominator")}
 # published: the source publishes a 90% MOE (ACS); not_published: estimates only (reliability unknown);
-# census_count: a decennial count, no sampling error (MOE 0); published_ci95: the source publishes 95% limits.
-MOE_KINDS = ("published", "not_published", "census_count", "published_ci95")
+# census_count: a decennial count, no sampling error (MOE 0); published_ci95: the source publishes 95% limits;
+# not_applicable: a value this pipeline computes that has no sampling MOE (a percentile rank).
+MOE_KINDS = ("published", "not_published", "census_count", "published_ci95", "not_applicable")
 AGGREGATIONS = ("sum", "population_weighted_mean", "none")
 DIRECTIONS = ("lower_is_better", "higher_is_better", "neutral")
 CENSUS_DATASET_PREFIXES = ("acs/", "dec/")
@@ -53,6 +54,7 @@ class ProjectConfig:
     reliability: dict[str, Any]
     controlled_moe_variables: pl.DataFrame
     census_datasets: pl.DataFrame
+    open_ended_values: pl.DataFrame
 
     def census_requests(self) -> list[CensusRequest]:
         """Every Census API call the indicators need, with estimate and (where published) MOE variables."""
@@ -107,7 +109,24 @@ def load_project_config(config_dir: Path) -> ProjectConfig:
             "sampling_error": pl.Boolean,
         },
     )
-    return ProjectConfig(groups, indicators, variables, reliability, controlled, datasets)
+    open_ended = _load_open_ended_values(census.get("open_ended_values") or [], config_dir / "census_api.yaml")
+    return ProjectConfig(groups, indicators, variables, reliability, controlled, datasets, open_ended)
+
+
+def _load_open_ended_values(rows: list[dict[str, Any]], path: Path) -> pl.DataFrame:
+    """Published values that stand for an open-ended interval (e.g. B19013's 250001 = "250,000+"), so staging can
+    turn them into a missing estimate with its meaning instead of a number."""
+    fields = ("dataset", "table_prefix", "code", "meaning")
+    for n, row in enumerate(rows):
+        missing = [f for f in fields if row.get(f) in (None, "")]
+        if missing:
+            raise ConfigError(f"{path}: open_ended_values entry #{n + 1} has no {', '.join(missing)}")
+        if not isinstance(row["code"], (int, float)):
+            raise ConfigError(f"{path}: open_ended_values entry #{n + 1}: code {row['code']!r} is not a number")
+    return pl.DataFrame(
+        [{f: (float(r[f]) if f == "code" else str(r[f])) for f in fields} for r in rows],
+        schema={"dataset": pl.String, "table_prefix": pl.String, "code": pl.Float64, "meaning": pl.String},
+    )
 
 
 def _load_groups(path: Path) -> pl.DataFrame:
@@ -216,7 +235,7 @@ def _load_indicators(path: Path, groups: pl.DataFrame) -> tuple[pl.DataFrame, pl
                                         "sign": sign,
                                         "method": method,
                                         "moe_kind": m["moe"],
-                                        "moe_published": m["moe"] != "not_published",
+                                        "moe_published": m["moe"] not in ("not_published", "not_applicable"),
                                         "request_moe": m["moe"] == "published",
                                         "scale": float(m.get("scale", 1)),
                                         "aggregation": aggregation,
@@ -350,10 +369,16 @@ def load_disparity_settings(config_dir: Path) -> tuple[pl.DataFrame, pl.DataFram
     fallback = raw.get("fallback_reference")
     if fallback is not None and fallback not in groups:
         raise ConfigError(f"{path}: field `fallback_reference` has value {fallback!r}, which is not a group id")
-    levels = [str(x) for x in raw.get("eligible_reliability") or []]
-    for level in levels:
-        if level not in ("high", "medium", "low", "unknown"):
-            raise ConfigError(f"{path}: field `eligible_reliability` has value {level!r}")
+    levels = _reliability_levels(raw, "eligible_reliability", path, default=["high", "medium", "unknown"])
+    reference_levels = _reliability_levels(raw, "reference_reliability", path, default=["high", "medium"])
+    outside = sorted(set(reference_levels) - set(levels))
+    if outside:
+        raise ConfigError(
+            f"{path}: field `reference_reliability` has {outside}, which `eligible_reliability` does not allow"
+        )
+    min_groups = raw.get("min_groups_for_summary", 2)
+    if not isinstance(min_groups, int) or isinstance(min_groups, bool) or min_groups < 2:
+        raise ConfigError(f"{path}: field `min_groups_for_summary` has value {min_groups!r}; expected an integer >= 2")
     members = []
     for set_id, ids in (raw.get("group_sets") or {}).items():
         for group_id in ids:
@@ -365,13 +390,27 @@ def load_disparity_settings(config_dir: Path) -> tuple[pl.DataFrame, pl.DataFram
             "reference": [reference],
             "fallback_reference": [fallback],
             "eligible_reliability": [levels],
+            "reference_reliability": [reference_levels],
+            "min_groups_for_summary": [min_groups],
             "significance_z": [float(raw.get("significance_z", 1.645))],
         },
         schema={
             "reference": pl.String,
             "fallback_reference": pl.String,
             "eligible_reliability": pl.List(pl.String),
+            "reference_reliability": pl.List(pl.String),
+            "min_groups_for_summary": pl.Int64,
             "significance_z": pl.Float64,
         },
     )
     return settings, pl.DataFrame(members)
+
+
+def _reliability_levels(raw: dict[str, Any], field: str, path: Path, default: list[str]) -> list[str]:
+    levels = [str(x) for x in (raw.get(field) if raw.get(field) is not None else default)]
+    for level in levels:
+        if level not in ("high", "medium", "low", "unknown"):
+            raise ConfigError(f"{path}: field `{field}` has value {level!r}; expected high, medium, low or unknown")
+    if not levels:
+        raise ConfigError(f"{path}: field `{field}` is empty")
+    return levels

@@ -19,6 +19,7 @@ SEEDS = {
     "seed_race_ethnicity_groups": "Race/ethnicity group vocabulary from config/race_ethnicity_groups.yaml.",
     "seed_reliability_rules": "CV thresholds, suppression minimums and confidence levels from config/reliability.yaml.",
     "seed_controlled_moe_variables": "Variables whose null MOE in the snapshot is the API's -555555555 (controlled), from config/census_api.yaml.",
+    "seed_open_ended_values": "Published values that stand for an open-ended interval (B19013's 2499 and 250001), from config/census_api.yaml.",
     "seed_census_datasets": "Per Census dataset: variable suffixes for estimate and MOE, and whether values carry sampling error (config/census_api.yaml).",
     "seed_ach_regions": "ACH regions from config/ach_regions.yaml: id, name, state, vintage, example flag, built from counties or neighborhoods.",
     "seed_ach_region_members": "The counties or neighborhoods that make up each ACH region (config/ach_regions.yaml).",
@@ -64,6 +65,7 @@ def config_seeds(sdoh: SdohSettings, warehouse: DuckDBResource):
             }
         ),
         "seed_controlled_moe_variables": config.controlled_moe_variables,
+        "seed_open_ended_values": config.open_ended_values,
         "seed_census_datasets": config.census_datasets,
         "seed_ach_regions": geo.regions,
         "seed_ach_region_members": geo.region_members,

@@ -17,7 +17,7 @@ columns:
   group_id: race/ethnicity group id (config/race_ethnicity_groups.yaml)
   role: value, numerator or denominator
   method: direct, count or proportion
-  moe_kind: published, not_published, census_count or published_ci95
+  moe_kind: published, not_published, census_count, published_ci95 or not_applicable
   moe_published: whether the value has a known MOE
   scale: multiplier applied to a proportion (100 for percent)
   aggregation: how larger areas are built from this source geography (sum, population_weighted_mean, none)

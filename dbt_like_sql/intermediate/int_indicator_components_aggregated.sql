@@ -19,7 +19,7 @@ columns:
   group_id: race/ethnicity group
   role: value, numerator or denominator
   method: direct, count or proportion
-  moe_kind: published, not_published, census_count or published_ci95
+  moe_kind: published, not_published, census_count, published_ci95 or not_applicable
   moe_published: whether the source values have a known MOE
   scale: multiplier of a proportion
   from_geo_level: the source geography aggregated (tract or county)

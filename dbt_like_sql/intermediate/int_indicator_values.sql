@@ -27,7 +27,7 @@ columns:
   cv: coefficient of variation in percent, (moe / 1.645) / estimate * 100
   reliability: high (cv < 12), medium (12-40), low (> 40 or a zero estimate with sampling error), unknown (no MOE or no value)
   suppressed: true when a small-number rule withheld the value
-  suppression_reason: which rule fired, with the thresholds from config/reliability.yaml
+  suppression_reason: every rule that fired, with the thresholds from config/reliability.yaml
   estimate_note: why the estimate is missing when it is, or what share of an aggregated area the data cover
   method: how the value was obtained, including the MOE formula and, for larger areas, the aggregation
 */
@@ -127,6 +127,8 @@ derived as (
             when method = 'direct' and moe_kind = 'published_ci95'
                 then 'direct: published estimate and 95% limits; 90% MOE derived as 1.645 x SE, SE = (upper - lower) / (2 x 1.96)'
             when method = 'direct' and moe_published then 'direct: published estimate and 90% MOE'
+            when method = 'direct' and moe_kind = 'not_applicable'
+                then 'computed by this pipeline from the source''s inputs (see the catalog description); no sampling MOE is defined'
             when method = 'direct' then 'direct: published estimate; the source publishes no MOE'
             when not moe_published
                 then 'derived: proportion of summed counts; no MOE (the source table publishes estimates only)'
@@ -134,12 +136,16 @@ derived as (
                 then 'derived: proportion of summed counts; MOE by the ACS ratio formula (proportion radicand negative)'
             else 'derived: proportion of summed counts; MOE by the ACS proportion formula'
         end as method_text,
+        -- every rule that fires is named
         case
-            when method = 'proportion' and (numerator is null or denominator is null) then null
-            when method = 'proportion' and denominator < rules.min_denominator
-                then 'denominator below ' || cast(rules.min_denominator as integer) || ' (config/reliability.yaml)'
-            when method = 'proportion' and numerator < rules.min_numerator
-                then 'numerator below ' || cast(rules.min_numerator as integer) || ' (config/reliability.yaml)'
+            when method = 'proportion' and (denominator < rules.min_denominator or numerator < rules.min_numerator)
+                then concat_ws(
+                    '; ',
+                    case when denominator < rules.min_denominator
+                        then 'denominator below ' || cast(rules.min_denominator as integer) end,
+                    case when numerator < rules.min_numerator
+                        then 'numerator below ' || cast(rules.min_numerator as integer) end
+                ) || ' (config/reliability.yaml)'
         end as suppression_reason,
         rules.high_below_cv_pct,
         rules.low_above_cv_pct,

@@ -133,7 +133,7 @@ select
     geo_name,
     estimate,
     cast(null as double) as moe,
-    cast(null as varchar) as estimate_annotation,
+    estimate_note as estimate_annotation,
     'a percentile rank among ' || n_ranked || ' counties: no sampling MOE is defined' as moe_annotation,
     cast(null as double) as published_ci_low,
     cast(null as double) as published_ci_high,

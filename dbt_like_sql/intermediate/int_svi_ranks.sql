@@ -6,7 +6,8 @@ description: >-
   strictly smaller values / (N - 1); 1 minus that for inputs marked reverse, e.g. 2018 per capita income) and
   rounded to 4 decimals (EPL_); a theme's SPL is the sum of its EPLs and RPL ranks the SPLs the same way; the
   overall SPL_THEMES sums the four theme SPLs and RPL_THEMES ranks it. Counties with no population or a missing
-  input are not ranked for what needs that input (CDC SVI documentation, 2018, 2020, 2022).
+  input are not ranked for what needs that input (CDC SVI documentation, 2018, 2020, 2022). A county alone in its
+  ranking group (the District of Columbia within its "state") has no percentile rank: null, with the reason.
 grain: vintage x scope x geoid x variable
 columns:
   vintage: SVI release (2018, 2020, 2022)
@@ -14,9 +15,10 @@ columns:
   scope: national or state
   geoid: 5-digit county FIPS
   geo_name: county and state
-  variable: epl_<input>, spl_theme<N>, rpl_theme<N>, spl_themes or rpl_themes (CDC's names, lower case)
-  estimate: the percentile rank (0-1) or sum of ranks
+  variable: the EP_ input's name (ep_<input>) for its percentile rank (CDC's EPL_), spl_theme<N>, rpl_theme<N>, spl_themes or rpl_themes (CDC's names, lower case)
+  estimate: the percentile rank (0-1) or sum of ranks; null when the county is alone in its ranking group
   n_ranked: counties ranked together for this value
+  estimate_note: why the estimate is null
 */
 with themes as (
     select * from seeds.seed_svi_theme_variables
@@ -94,12 +96,35 @@ ranked_sums as (
     window
         w as (partition by vintage, scope, rank_group, theme order by spl),
         w_all as (partition by vintage, scope, rank_group, theme)
+),
+
+all_values as (
+    select vintage, period, scope, rank_group, geoid, geo_name, variable, epl as estimate, n_ranked
+    from epl
+    union all
+    select
+        vintage, period, scope, rank_group, geoid, geo_name, 'spl_theme' || if(theme = 0, 's', cast(theme as varchar)),
+        spl, n_ranked
+    from ranked_sums
+    union all
+    select
+        vintage, period, scope, rank_group, geoid, geo_name, 'rpl_theme' || if(theme = 0, 's', cast(theme as varchar)),
+        rpl, n_ranked
+    from ranked_sums
 )
 
-select vintage, period, scope, geoid, geo_name, variable, epl as estimate, n_ranked from epl
-union all
-select vintage, period, scope, geoid, geo_name, 'spl_theme' || if(theme = 0, 's', cast(theme as varchar)), spl, n_ranked
-from ranked_sums
-union all
-select vintage, period, scope, geoid, geo_name, 'rpl_theme' || if(theme = 0, 's', cast(theme as varchar)), rpl, n_ranked
-from ranked_sums
+-- a percentile rank among one county is undefined (PERCENTRANK.INC divides by N - 1 = 0), and so is a sum of such ranks
+select
+    vintage,
+    period,
+    scope,
+    geoid,
+    geo_name,
+    variable,
+    case when n_ranked < 2 then null else estimate end as estimate,
+    n_ranked,
+    case
+        when n_ranked < 2
+            then 'not ranked: the only county in its ranking group (' || scope || ' ' || rank_group || ')'
+    end as estimate_note
+from all_values

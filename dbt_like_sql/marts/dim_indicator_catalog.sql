@@ -34,6 +34,7 @@ with value_summary as (
         bool_or(method like 'direct: published estimate and 90% MOE') as has_published_moe,
         bool_or(method like '%ACS%formula%') as has_derived_moe,
         bool_or(method like '%no MOE%' or method like '%publishes no MOE%') as has_no_moe,
+        bool_or(method like '%no sampling MOE is defined%') as has_computed_value,
         bool_or(method like '%decennial census count%') as has_census_count,
         bool_or(method like '%95% limits%') as has_published_ci95,
         max(ci_level) as ci_level,
@@ -60,7 +61,8 @@ disparity_settings as (
             when reference = 'most_favourable'
                 then 'most favourable eligible group (lowest value where lower is better, highest where higher is better)'
             else 'group ' || reference || ', else ' || coalesce(fallback_reference, 'no comparison')
-        end as disparity_reference
+        end as disparity_reference,
+        min_groups_for_summary
     from seeds.seed_disparity_settings
 )
 
@@ -82,6 +84,7 @@ select
         case when v.has_published_moe then 'published 90% MOE' end,
         case when v.has_derived_moe then '90% MOE derived by Census Bureau formulas' end,
         case when v.has_no_moe then 'no MOE for estimate-only source tables (reliability unknown)' end,
+        case when v.has_computed_value then 'computed ranks: no sampling MOE is defined (reliability unknown)' end,
         case when v.has_census_count then 'census counts: no sampling error (MOE 0)' end,
         case when v.has_published_ci95 then 'published 95% limits kept; 90% MOE derived from them' end
     ) as uncertainty,
@@ -92,7 +95,7 @@ select
     case when d.indicator_id is not null then concat_ws(
         '; ',
         'group rows: rate ratio and rate difference with 90% MOEs and a 90% significance flag',
-        case when d.has_summaries then 'summary rows (3+ eligible groups): max/min ratio, index of disparity'
+        case when d.has_summaries then 'summary rows (' || ds.min_groups_for_summary || '+ eligible groups): max/min ratio, index of disparity'
             || case
                 when d.theil_everywhere then ', between-group variance, Theil index'
                 when d.has_theil then ', between-group variance and Theil index where every group has a denominator count'

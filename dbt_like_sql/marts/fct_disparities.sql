@@ -2,15 +2,18 @@
 description: >-
   Equity-disparity measures for every indicator with race/ethnicity groups, per period and geography, within each
   group set of config/disparities.yaml (groups that partition the population). Group rows (row_type = group)
-  compare each group with the reference group: rate ratio with its MOE by the ACS ratio formula
+  compare each group that has a value (not suppressed, any reliability) with the reference group, chosen among
+  eligible groups and preferably among those with reliable estimates: rate ratio with its MOE by the ACS ratio formula
   (sqrt(MOE_g² + RR²·MOE_ref²) / ref), rate difference with MOE sqrt(MOE_g² + MOE_ref²), and the Census Bureau's
   significance test for a difference (|difference| / sqrt(SE_g² + SE_ref²) > 1.645 at 90%; the test assumes
   independent estimates). Summary rows (row_type = summary) give the max/min ratio, the index of disparity
   (mean absolute difference of the other groups from the reference, as % of the reference; Pearcy and Keppel
-  2002; needs three or more eligible groups), the between-group
+  2002), the between-group
   variance and the population-weighted Theil index (weights: each group's denominator count; Harper and Lynch
-  2005). Groups that are suppressed, missing or not of an eligible reliability are left out of the reference
-  choice and the summaries, and counted. Neutral indicators (population shares) have no disparity.
+  2005), for min_groups_for_summary or more eligible groups. Groups that are suppressed, missing or not of an
+  eligible reliability are left out of the reference choice and the summaries, and counted. The reference
+  compared with itself has ratio 1 and difference 0 with MOE 0. Neutral indicators (population shares) have no
+  disparity.
 grain: indicator_id x vintage x geo_type x geo_vintage x geoid x group_set x row_type x group_id
 columns:
   indicator_id: indicator id (see indicator_catalog)
@@ -29,12 +32,12 @@ columns:
   reference_estimate: the reference group's value
   reference_moe: its 90% MOE
   rate_ratio: estimate / reference_estimate
-  rate_ratio_moe: 90% MOE of the ratio (ACS ratio formula); null when an MOE is unknown
+  rate_ratio_moe: 90% MOE of the ratio (ACS ratio formula); 0 for the reference itself; null when an MOE is unknown
   rate_difference: estimate - reference_estimate, in the indicator's unit
   rate_difference_moe: 90% MOE of the difference
   significant: true when the difference is statistically significant at 90%; null when an MOE is unknown or the row is excluded
-  eligible: whether the group's value entered the reference choice and the summaries
-  exclusion_reason: why a group is left out (suppressed, no value, reliability)
+  eligible: whether the group's value entered the reference choice and the summaries (a group of low reliability is still compared, with its MOE)
+  exclusion_reason: why a group is left out of the reference choice and the summaries (suppressed, no value, reliability)
   max_min_ratio: highest over lowest value among eligible groups (summary rows)
   index_of_disparity: mean absolute difference of the other groups from the reference, as % of the reference (summary rows)
   between_group_variance: sum of population share x (value - population-weighted mean)² (summary rows; needs group counts)
@@ -64,6 +67,8 @@ groups as (
         v.estimate,
         v.moe,
         v.denominator,
+        v.reliability,
+        not v.suppressed and v.estimate is not null as has_value,
         c.direction,
         case
             when v.suppressed then 'suppressed: ' || v.suppression_reason
@@ -86,13 +91,19 @@ sets as (
 ),
 
 ranked as (
+    -- eligible groups, those with reliable estimates (reference_reliability) first, then the most favourable value
     select
         g.*,
+        list_contains(st.reference_reliability, g.reliability) as reference_reliable,
         row_number() over (
             partition by g.indicator_id, g.vintage, g.geo_type, g.geo_vintage, g.geoid, g.group_set
-            order by case when g.direction = 'higher_is_better' then -g.estimate else g.estimate end, g.group_id
+            order by
+                list_contains(st.reference_reliability, g.reliability) desc,
+                case when g.direction = 'higher_is_better' then -g.estimate else g.estimate end,
+                g.group_id
         ) as favour_rank
     from groups as g
+    cross join settings as st
     where g.exclusion_reason is null
 ),
 
@@ -106,7 +117,10 @@ reference as (
         ) end as reference_group,
         case
             when s.n_eligible < 2 then 'no comparison: fewer than two eligible groups'
-            when st.reference = 'most_favourable' then 'most favourable eligible group'
+            when st.reference = 'most_favourable' and best.reference_reliable then 'most favourable eligible group'
+            when st.reference = 'most_favourable'
+                then 'most favourable eligible group; no eligible group has a reliable estimate (reference reliability '
+                    || best.reliability || ')'
             when configured.group_id is not null then 'configured group ' || st.reference
             when fallback.group_id is not null then 'fallback group ' || st.fallback_reference || ' (' || st.reference || ' not eligible)'
         end as reference_rule
@@ -154,16 +168,22 @@ group_rows as (
         moe,
         reference_estimate,
         reference_moe,
-        case when exclusion_reason is null and reference_estimate <> 0 then estimate / reference_estimate end as rate_ratio,
+        -- every group with a value is compared; the reference with itself is exact (ratio 1, difference 0, MOE 0)
+        case when has_value and reference_estimate <> 0 then estimate / reference_estimate end as rate_ratio,
         case
-            when exclusion_reason is null and reference_estimate <> 0
+            when has_value and group_id = reference_group and reference_estimate <> 0 then 0.0
+            when has_value and reference_estimate <> 0
                 then acs_moe_ratio(estimate, reference_estimate, moe, reference_moe)
         end as rate_ratio_moe,
-        case when exclusion_reason is null then estimate - reference_estimate end as rate_difference,
-        case when exclusion_reason is null then acs_moe_sum(moe, reference_moe) end as rate_difference_moe,
+        case when has_value and reference_group is not null then estimate - reference_estimate end as rate_difference,
         case
-            when exclusion_reason is not null or reference_group is null or moe is null or reference_moe is null then null
+            when has_value and group_id = reference_group then 0.0
+            when has_value and reference_group is not null then acs_moe_sum(moe, reference_moe)
+        end as rate_difference_moe,
+        case
+            when not has_value or reference_group is null then null
             when group_id = reference_group then false
+            when moe is null or reference_moe is null then null
             when pow(moe, 2) + pow(reference_moe, 2) = 0 then estimate <> reference_estimate
             else acs_significant_difference(estimate, reference_estimate, moe, reference_moe, significance_z)
         end as significant,
@@ -177,8 +197,10 @@ eligible as (
         c.*,
         c.denominator / sum(c.denominator) over w as share,
         sum(c.denominator * c.estimate) over w / sum(c.denominator) over w as weighted_mean,
-        count(c.denominator) over w = count(*) over w as all_have_counts
+        count(c.denominator) over w = count(*) over w as all_have_counts,
+        st.min_groups_for_summary
     from compared as c
+    cross join settings as st
     where c.exclusion_reason is null and c.reference_group is not null
     window w as (partition by c.indicator_id, c.vintage, c.geo_type, c.geo_vintage, c.geoid, c.group_set)
 ),
@@ -228,8 +250,8 @@ summary_rows as (
         count(*) as n_groups_in_summary
     from eligible as e
     group by e.indicator_id, e.vintage, e.geo_type, e.geo_vintage, e.geoid, e.group_set
-    -- a summary across groups needs at least three of them (config: group sets partition the population)
-    having count(*) >= 3
+    -- a summary across groups needs min_groups_for_summary of them (config/disparities.yaml)
+    having count(*) >= any_value(e.min_groups_for_summary)
 )
 
 select

@@ -3,7 +3,9 @@ description: >-
   Census API estimates in one long tidy table: each ACS/decennial variable's estimate beside its margin of
   error (90%), with the reason whenever either is missing. Controlled estimates (API code -555555555, listed in
   config/census_api.yaml) get MOE 0, and so do decennial census counts (not sample estimates); any other
-  missing MOE stays null (unknown), never 0. Variable suffixes (E/M, N, none) come from config/census_api.yaml.
+  missing MOE stays null (unknown), never 0. A published value that stands for an open-ended interval (B19013's
+  2499 = "2,500 or less" and 250001 = "250,000 or more", with no MOE) is stored as no estimate, with its meaning.
+  Variable suffixes (E/M, N, none) come from config/census_api.yaml.
 grain: vintage x dataset x geo_level x geoid x variable
 columns:
   vintage: Census API vintage year (for ACS 5-year, the last year of the period)
@@ -17,7 +19,7 @@ columns:
   geo_name: name as the API returns it
   estimate: the estimate; null when the API gave none
   moe: margin of error at the 90% level; 0 for controlled estimates; null when unknown or not published
-  estimate_annotation: why the estimate is null (annotation code meaning or null in response)
+  estimate_annotation: why the estimate is null (annotation code meaning, an open-ended interval value, or null in response)
   moe_annotation: why the MOE is null or 0 (annotation, controlled, or not published by the source table)
 */
 with suffixed as (
@@ -72,14 +74,18 @@ select
     end as geo_vintage,
     e.geoid,
     e.geo_name,
-    e.value as estimate,
+    case when open_ended.code is null then e.value end as estimate,
     case
         when not e.sampling_error and e.value is not null then 0.0
         when m.variable is null then null
         when controlled.is_controlled then 0.0
         else m.value
     end as moe,
-    e.annotation as estimate_annotation,
+    case
+        when open_ended.code is not null
+            then '-333333333: ' || open_ended.meaning || ' (published as ' || cast(open_ended.code as bigint) || ')'
+        else e.annotation
+    end as estimate_annotation,
     case
         when not e.sampling_error and e.value is not null then 'decennial census count: not a sample estimate (MOE 0)'
         when m.variable is null then 'not published: the source table carries estimates only'
@@ -97,6 +103,11 @@ left join seeds.seed_controlled_moe_variables as c
     on e.dataset = c.dataset
     and e.geo_level = c.geo_level
     and e.variable = c.variable
+left join seeds.seed_open_ended_values as open_ended
+    on e.dataset = open_ended.dataset
+    and starts_with(e."table", open_ended.table_prefix)
+    and e.value = open_ended.code
+    and m.value is null
 cross join lateral (
     select
         e.value is not null

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 
 import pytest
@@ -155,3 +156,46 @@ def test_poverty_rate_published_by_s1701_matches_the_api_cell(published) -> None
            and vintage = '2014-2018' and geoid = '06037' and group_id = 'hispanic'""",
     )
     assert (est, moe) == (19.7, 0.2)
+
+
+def test_open_ended_median_is_no_estimate_and_says_what_was_published(published, snapshot_dir) -> None:
+    """Santa Cruz County (06087), 2013-2017, B19013E (NHPI median household income): the snapshot cell is "250001"
+    with no MOE, the Bureau's way of writing "250,000 or more" (config/census_api.yaml, open_ended_values). It is a
+    bound, not an estimate: the published row has no estimate, reliability unknown and a note saying what the
+    value meant, and no published median is 2499 or 250001."""
+    rows = json.loads((snapshot_dir / "census_api/2017/acs/acs5/county/B19013E.json").read_text())
+    header = rows[0]
+    cell = next(r for r in rows[1:] if r[header.index("state")] + r[header.index("county")] == "06087")
+    assert (cell[header.index("B19013E_001E")], cell[header.index("B19013E_001M")]) == ("250001", None)
+    estimate, moe, reliability, note = one(
+        published,
+        """select estimate, moe, reliability, estimate_note from latest_indicator_values
+           where indicator_id = 'median_household_income' and vintage = '2013-2017' and geoid = '06087'
+             and group_id = 'nhpi'""",
+    )
+    assert (estimate, moe, reliability) == (None, None, "unknown")
+    assert "250,000 dollars or more (published as 250001)" in note
+    coded = one(
+        published,
+        """select count(*) from latest_indicator_values
+           where indicator_id = 'median_household_income' and estimate in (2499, 250001)""",
+    )[0]
+    assert coded == 0
+
+
+def test_reliability_follows_the_cv_thresholds_on_every_row(published) -> None:
+    """config/reliability.yaml defaults: high when CV < 12, medium when 12 <= CV <= 40, low above 40 (or a zero
+    estimate with an MOE), unknown without an MOE; CV = (MOE / 1.645) / |estimate| x 100. Checked on every row."""
+    wrong = one(
+        published,
+        """select count(*) from latest_indicator_values
+           where reliability <> case
+               when estimate is null or moe is null then 'unknown'
+               when estimate = 0 and moe > 0 then 'low'
+               when estimate = 0 then 'high'
+               when moe / 1.645 / abs(estimate) * 100 < 12 then 'high'
+               when moe / 1.645 / abs(estimate) * 100 <= 40 then 'medium'
+               else 'low' end
+             or (cv is not null and abs(cv - moe / 1.645 / abs(estimate) * 100) > 1e-9)""",
+    )[0]
+    assert wrong == 0

@@ -121,19 +121,36 @@ def test_disparities_cover_every_wa_ach_and_ca_wa_county(published) -> None:
         assert dict(per_indicator)[indicator] == 97, indicator
 
 
-def test_summaries_exclude_and_count_unreliable_groups(published) -> None:
-    rows = published.execute(
-        """select n_groups_in_summary, n_groups_excluded, excluded_groups, max_min_ratio, index_of_disparity
-           from latest_disparities where row_type = 'summary'"""
-    ).fetchall()
-    assert rows and all(r[0] >= 3 and r[3] >= 1 for r in rows)
-    with_exclusions = [r for r in rows if r[1] > 0]
-    assert with_exclusions and all(r[2] for r in with_exclusions)
-    excluded_in_summaries = published.execute(
-        """select count(*) from latest_disparities as g
-           where g.row_type = 'group' and not g.eligible and g.rate_ratio is not null"""
+def test_summaries_count_exactly_the_eligible_groups_and_every_valued_group_is_compared(published) -> None:
+    """Each summary row uses the set's eligible groups and counts the others; every group with a value is compared
+    with the reference (low reliability too, with its MOE), and no suppressed group carries a ratio."""
+    mismatched = published.execute(
+        """with counts as (
+               select indicator_id, vintage, geo_type, geoid, group_set,
+                      count(*) filter (where eligible) as n_eligible, count(*) filter (where not eligible) as n_other
+               from latest_disparities where row_type = 'group' group by all
+           )
+           select count(*) from latest_disparities as s inner join counts as c
+               using (indicator_id, vintage, geo_type, geoid, group_set)
+           where s.row_type = 'summary'
+             and (s.n_groups_in_summary <> c.n_eligible or s.n_groups_excluded <> c.n_other)"""
     ).fetchone()[0]
-    assert excluded_in_summaries == 0
+    assert mismatched == 0
+    compared = dict(
+        published.execute(
+            """select coalesce(split_part(exclusion_reason, ':', 1), 'eligible'), count(*)
+               from latest_disparities
+               where row_type = 'group' and reference_group is not null and rate_difference is not null
+               group by 1"""
+        ).fetchall()
+    )
+    assert compared.get("reliability low", 0) > 1000 and "suppressed" not in compared
+    missing = published.execute(
+        """select count(*) from latest_disparities
+           where row_type = 'group' and reference_group is not null and estimate is not null
+             and rate_difference is null"""
+    ).fetchone()[0]
+    assert missing == 0
 
 
 def test_no_published_number_where_suppressed_and_every_row_has_reliability(published) -> None:
@@ -219,3 +236,17 @@ def test_catalog_documents_the_disparities_of_each_indicator(published) -> None:
     assert "rate ratio" in measures and "Theil index" in measures and "where every" not in measures
     assert "no between-group variance or Theil index" in catalog["median_household_income"][2]
     assert catalog["population"] == (None, None, None, 0)
+
+
+def test_a_county_alone_in_its_state_gets_no_state_rank(published) -> None:
+    """The District of Columbia (11001) is the only county-equivalent in its state: a percentile rank among one
+    county is undefined (PERCENTRANK.INC divides by N - 1 = 0), so svi_*_state has no value and says why, while
+    its national rank is published (2018-2022: CDC's RPL_THEMES for DC is in the raw table)."""
+    rows = published.execute(
+        """select indicator_id, estimate, estimate_note from latest_indicator_values
+           where geoid = '11001' and vintage = '2018-2022' and indicator_id like 'svi_%'"""
+    ).fetchall()
+    state = [r for r in rows if r[0].endswith("_state")]
+    national = [r for r in rows if r[0].endswith("_national")]
+    assert len(state) == 5 and all(r[1] is None and "only county in its ranking group" in r[2] for r in state)
+    assert len(national) == 5 and all(r[1] is not None for r in national)

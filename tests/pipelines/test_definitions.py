@@ -53,6 +53,7 @@ def test_asset_graph_and_sql_dependencies(tmp_path: Path) -> None:
         "seed_race_ethnicity_groups",
         "seed_reliability_rules",
         "seed_controlled_moe_variables",
+        "seed_open_ended_values",
         "seed_census_datasets",
         "seed_ach_regions",
         "seed_ach_region_members",
