@@ -119,6 +119,18 @@ def test_disparities_cover_every_wa_ach_and_ca_wa_county(published) -> None:
     ).fetchall()
     for indicator in ("poverty_rate", "unemployment_rate", "uninsured_rate", "severe_cost_burden_50_plus_renters"):
         assert dict(per_indicator)[indicator] == 97, indicator
+    # rows are not placeholders: poverty has a group compared with a reference in every county and every ACH
+    compared = dict(
+        published.execute(
+            """select geo_type, count(distinct geoid) from latest_disparities
+               where indicator_id = 'poverty_rate' and row_type = 'group' and group_id <> reference_group
+                 and rate_ratio is not null
+                 and ((geo_type = 'county' and (geoid like '06%' or geoid like '53%'))
+                      or (geo_type = 'ach' and geoid like 'wa-%'))
+               group by 1"""
+        ).fetchall()
+    )
+    assert compared == {"county": 97, "ach": 9}
 
 
 def test_summaries_count_exactly_the_eligible_groups_and_every_valued_group_is_compared(published) -> None:
