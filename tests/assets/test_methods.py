@@ -169,7 +169,9 @@ def test_no_published_number_where_suppressed_and_every_row_has_reliability(publ
     bad = published.execute(
         """select count(*) from latest_indicator_values
            where suppressed and (estimate is not null or moe is not null or numerator is not null
-                                 or denominator is not null or ci_low is not null or cv is not null)"""
+                                 or numerator_moe is not null or denominator is not null
+                                 or denominator_moe is not null or ci_low is not null or ci_high is not null
+                                 or cv is not null)"""
     ).fetchone()[0]
     missing = published.execute(
         "select count(*) from latest_indicator_values where reliability is null or reliability not in ('high', 'medium', 'low', 'unknown')"
