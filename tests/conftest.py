@@ -67,6 +67,14 @@ def published(two_releases: tuple[Settings, list]) -> duckdb.DuckDBPyConnection:
     con.close()
 
 
+def county_record(snapshot_dir: Path, relpath: str, geoid: str) -> dict[str, str | None]:
+    """One county's record of a snapshot Census API response (header -> cell as written), found by state+county."""
+    rows = json.loads((snapshot_dir / relpath).read_text())
+    header = rows[0]
+    row = next(r for r in rows[1:] if r[header.index("state")] + r[header.index("county")] == geoid)
+    return dict(zip(header, row, strict=True))
+
+
 def symlinked_snapshot(snapshot_dir: Path, target: Path) -> Path:
     """A copy of the snapshot made of symlinks, so a test can swap one file for a generated bad one."""
     shutil.copytree(snapshot_dir, target, copy_function=os.symlink)

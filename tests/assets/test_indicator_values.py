@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import json
 import math
 
 import pytest
+
+from tests.conftest import county_record
 
 CA_COUNTIES, WA_COUNTIES = 58, 39
 Z90 = 1.645
@@ -163,10 +164,8 @@ def test_open_ended_median_is_no_estimate_and_says_what_was_published(published,
     with no MOE, the Bureau's way of writing "250,000 or more" (config/census_api.yaml, open_ended_values). It is a
     bound, not an estimate: the published row has no estimate, reliability unknown and a note saying what the
     value meant, and no published median is 2499 or 250001."""
-    rows = json.loads((snapshot_dir / "census_api/2017/acs/acs5/county/B19013E.json").read_text())
-    header = rows[0]
-    cell = next(r for r in rows[1:] if r[header.index("state")] + r[header.index("county")] == "06087")
-    assert (cell[header.index("B19013E_001E")], cell[header.index("B19013E_001M")]) == ("250001", None)
+    record = county_record(snapshot_dir, "census_api/2017/acs/acs5/county/B19013E.json", "06087")
+    assert (record["B19013E_001E"], record["B19013E_001M"]) == ("250001", None)
     estimate, moe, reliability, note = one(
         published,
         """select estimate, moe, reliability, estimate_note from latest_indicator_values

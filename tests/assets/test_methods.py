@@ -3,11 +3,12 @@ disparity measures checked by hand on one county."""
 
 from __future__ import annotations
 
-import json
 import math
 
 import duckdb
 import pytest
+
+from tests.conftest import county_record
 
 Z90 = 1.645
 THEMES = {
@@ -75,10 +76,8 @@ def test_published_svi_indicators_for_both_scopes(published) -> None:
 
 
 def _s1701(snapshot_dir, geoid: str, variables: list[str]) -> dict[str, float]:
-    rows = json.loads((snapshot_dir / "census_api/2018/acs/acs5/subject/county/S1701.json").read_text())
-    header = rows[0]
-    row = next(r for r in rows[1:] if r[header.index("state")] + r[header.index("county")] == geoid)
-    return {v: float(row[header.index(v)]) for v in variables}
+    record = county_record(snapshot_dir, "census_api/2018/acs/acs5/subject/county/S1701.json", geoid)
+    return {v: float(record[v]) for v in variables}
 
 
 def test_yakima_poverty_rate_ratio_moe_and_significance_by_hand(published, snapshot_dir) -> None:
