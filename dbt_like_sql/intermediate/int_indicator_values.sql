@@ -41,7 +41,7 @@ county_vintage as (
 ),
 
 geo_names as (
-    select geo_type, geoid, any_value(name) as name
+    select geo_type, geoid, arg_max(name, geo_vintage || ' ' || name) as name  -- newest boundary's name, deterministic
     from geographies.geo_boundaries
     where name is not null
     group by all

@@ -20,7 +20,9 @@ columns:
   example: true for example regions and neighborhoods made up to show the mechanics
 */
 with published as (
-    select geo_type, geo_vintage, geoid, any_value(geo_name) as geo_name
+    -- the name of the newest period (the API's style changed in 2023: "Tract 1; County; State"), ties broken by
+    -- the name itself, so a rebuild on the same inputs always picks the same one
+    select geo_type, geo_vintage, geoid, arg_max(geo_name, vintage || ' ' || geo_name) as geo_name
     from marts.fct_indicator_values
     group by all
 ),

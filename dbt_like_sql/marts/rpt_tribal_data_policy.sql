@@ -15,7 +15,7 @@ columns:
   rows_withheld: indicator rows withheld from the published tables
 */
 with computed as (
-    select geoid, any_value(geo_name) as name, count(*) as rows_computed
+    select geoid, min(geo_name) as name, count(*) as rows_computed
     from intermediate.int_indicator_values
     where geo_type = 'aiannh'
     group by geoid
