@@ -6,6 +6,11 @@ model that starts reading another table gets the edge without any Python change.
 block is YAML (description, grain, columns, or ``columns_from: <layer>/<model>.sql`` for a table with the same
 columns as another) and feeds the asset description, the column docs in the UI and
 the data dictionary.
+
+One directive, like dbt's ``union_relations``: ``{{ union_models("staging", "stg_*") }}`` in a model's body becomes
+the ``union all`` of every model of that folder whose name matches, each selecting the calling model's documented
+columns in order. ``int_source_estimates`` stacks every staging model this way, so a new source's staging model joins
+the indicators without an edit there; a matched model that lacks one of the columns is an error naming it.
 """
 
 import hashlib
@@ -24,6 +29,7 @@ from assets.warehouse import create_table_as, table_metadata
 MODEL_LAYERS = ("staging", "intermediate", "marts")
 MACRO_DIR = "macros"
 _HEADER = re.compile(r"^\s*/\*(.*?)\*/", re.DOTALL)
+_UNION_MODELS = re.compile(r'\{\{\s*union_models\(\s*"(\w+)"\s*,\s*"([\w*?]+)"\s*\)\s*\}\}')
 
 
 @dataclass(frozen=True)
@@ -54,7 +60,8 @@ def read_model(path: Path) -> SqlModel:
     for key in ("description", "grain", "columns"):
         if not header.get(key):
             raise ValueError(f"{path}: header has no `{key}`")
-    body = text[match.end() :].strip()
+    columns = {str(k): str(v) for k, v in header["columns"].items()}
+    body = expand_union_models(text[match.end() :].strip(), path, list(columns))
     return SqlModel(
         name=path.stem,
         schema=path.parent.name,
@@ -62,9 +69,32 @@ def read_model(path: Path) -> SqlModel:
         sql=body,
         description=" ".join(str(header["description"]).split()),
         grain=str(header["grain"]),
-        columns={str(k): str(v) for k, v in header["columns"].items()},
+        columns=columns,
         upstream=referenced_tables(body),
     )
+
+
+def expand_union_models(body: str, path: Path, columns: list[str]) -> str:
+    """Replace each ``{{ union_models("<folder>", "<glob>") }}`` with the union of the matching models (see above)."""
+
+    def union(match: re.Match[str]) -> str:
+        schema, pattern = match.groups()
+        paths = sorted((path.parent.parent / schema).glob(f"{pattern}.sql"))
+        if not paths:
+            raise ValueError(f"{path}: union_models({schema!r}, {pattern!r}) matches no model")
+        parts = []
+        for member in paths:
+            documented = read_model(member).columns
+            missing = [c for c in columns if c not in documented]
+            if missing:
+                raise ValueError(
+                    f"{member}: {path.stem} stacks every {schema}/{pattern} model on its columns, and this one "
+                    f"lacks {missing} (add them, null where the source has none)"
+                )
+            parts.append("select\n    " + ",\n    ".join(columns) + f"\nfrom {schema}.{member.stem}")
+        return "\n\nunion all\n\n".join(parts)
+
+    return _UNION_MODELS.sub(union, body)
 
 
 def referenced_tables(sql: str) -> tuple[str, ...]:

@@ -1,4 +1,5 @@
-"""Benchmark: parse every Census API response in the snapshot with the pipeline's own parser.
+"""Benchmark: fetch (census package, snapshot session) and parse every Census API response in the snapshot with the
+pipeline's own code path, the one live mode uses too.
 
 Prints files, cells, geographies, wall time and peak memory. The architecture notes give a floor for the same
 work with a bare Polars + DuckDB script: ~1.5 s and ~0.7 GB on a 2-core machine.
@@ -15,8 +16,9 @@ from pathlib import Path
 
 import polars as pl
 
-from pipelines.settings import settings_from_env
-from sources.census_api import GEOGRAPHY_COLUMNS, SnapshotFetcher, parse_table, plan_calls
+from assets.settings import settings_from_env
+from sources.census_api import GEOGRAPHY_COLUMNS, CensusFetcher, parse_table, plan_calls
+from sources.core.files import SourceFiles
 
 
 def plan_from_file(root: Path, path: Path):
@@ -38,7 +40,7 @@ def plan_from_file(root: Path, path: Path):
 def main() -> None:
     snapshot = settings_from_env().snapshot_dir
     root = snapshot / "census_api"
-    fetcher = SnapshotFetcher(snapshot)
+    fetcher = CensusFetcher(SourceFiles("snapshot", snapshot, settings_from_env().landing_dir))
     files = sorted(root.rglob("*.json"))
     started = time.perf_counter()
     frames = [parse_table([fetcher.fetch(call) for call in plan_from_file(root, path)]) for path in files]

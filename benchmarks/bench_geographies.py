@@ -15,7 +15,7 @@ import geopandas as gpd
 import shapely
 
 from assets.geographies.overlay import tract_area_shares
-from pipelines.settings import settings_from_env
+from assets.settings import settings_from_env
 from sources.census_geo import add_equal_area_km2, boundary_sources, read_boundary_layer
 from sources.geo_config import load_geo_config
 

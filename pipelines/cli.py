@@ -12,7 +12,7 @@ import os
 import sys
 import time
 
-from pipelines.settings import PROJECT_ROOT, settings_from_env
+from assets.settings import PROJECT_ROOT, settings_from_env
 
 
 def _release(_: argparse.Namespace) -> int:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from assets.publish.release_writer import PUBLISHED_TABLES
+from assets.publish.release_writer import PUBLISHED_TABLES, UNPUBLISHED_COLUMNS
+from assets.settings import SQL_DIR
 from assets.sql_models import discover_models
-from pipelines.settings import SQL_DIR
 
 HEADER = """# Data dictionary
 
@@ -23,7 +23,9 @@ def render() -> str:
     models = discover_models(SQL_DIR)
     lines = [HEADER.rstrip("\n")]
     for published, source in PUBLISHED_TABLES.items():
-        lines.append(f"| `{published}` | `{source}` | all releases, with a leading `release_id` column |")
+        hidden = UNPUBLISHED_COLUMNS.get(published)
+        note = f"; the mart's {', '.join(f'`{c}`' for c in hidden)} are not published" if hidden else ""
+        lines.append(f"| `{published}` | `{source}` | all releases, with a leading `release_id` column{note} |")
     lines += [
         "| `latest_indicator_values`, `latest_indicator_catalog` | views | the newest release only |",
         "",

@@ -7,21 +7,14 @@ from __future__ import annotations
 
 import dagster as dg
 
-from assets.geographies.geo_boundaries import geo_boundaries
-from assets.geographies.ref_county_geoids import ref_county_geoids
-from assets.geographies.ref_tract_relationship import ref_tract_relationship
 from assets.geographies.xwalk_tract_areas import xwalk_tract_areas
 from assets.publish.published_release import published_release
-from assets.raw.cdc_places_raw import cdc_places_raw
-from assets.raw.cdc_svi_raw import cdc_svi_raw
-from assets.raw.census_api_raw import census_api_raw
-from assets.raw.hud_chas_raw import hud_chas_raw
-from assets.raw.wa_doh_life_expectancy_raw import wa_doh_life_expectancy_raw
+from assets.resources import build_resources
 from assets.seeds.config_seeds import config_seeds
+from assets.settings import EXPECTATIONS_DIR, SQL_DIR, Settings
+from assets.source_registry import SOURCE_ASSETS
 from assets.sql_models import build_model_assets
 from expectations.gx_checks import build_suite_checks
-from pipelines.resources import build_resources
-from pipelines.settings import EXPECTATIONS_DIR, SQL_DIR, Settings
 
 ALL_ASSETS = dg.AssetSelection.all()
 
@@ -45,15 +38,8 @@ weekly_refresh = dg.ScheduleDefinition(
 def build_definitions(settings: Settings | None = None) -> dg.Definitions:
     return dg.Definitions(
         assets=[
-            census_api_raw,
-            wa_doh_life_expectancy_raw,
-            cdc_places_raw,
-            hud_chas_raw,
-            cdc_svi_raw,
+            *SOURCE_ASSETS,
             config_seeds,
-            ref_county_geoids,
-            geo_boundaries,
-            ref_tract_relationship,
             xwalk_tract_areas,
             *build_model_assets(SQL_DIR),
             published_release,

@@ -17,7 +17,8 @@ from typing import Any
 
 import polars as pl
 
-from sources.project_config import ConfigError, load_yaml
+from sources.core.config_io import load_yaml
+from sources.core.errors import ConfigError
 
 _REGION_ID = re.compile(r"^[a-z][a-z0-9-]*$")
 _COUNTY = re.compile(r"^\d{5}$")

@@ -13,7 +13,7 @@ import dagster as dg
 import duckdb
 import pytest
 
-from pipelines.settings import Settings, settings_from_env
+from assets.settings import Settings, settings_from_env
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 
@@ -104,7 +104,7 @@ approved_areas:
 
 def write_test_config(target: Path) -> Path:
     """The shipped config with the test neighborhoods in place of the examples and Yakama approved."""
-    from pipelines.settings import CONFIG_DIR
+    from assets.settings import CONFIG_DIR
 
     shutil.copytree(CONFIG_DIR, target)
     features = [
@@ -140,3 +140,15 @@ def approved_run(make_settings: Callable[..., Settings], tmp_path_factory: pytes
     con = duckdb.connect(str(settings.published_dir / PUBLISHED_DB), read_only=True)
     yield settings, con
     con.close()
+
+
+@pytest.fixture(scope="session")
+def published_run_metadata(two_releases: tuple[Settings, list[dg.ExecuteInProcessResult]]):
+    """The first release's run: each registered source asset's materialization metadata, and that release's manifest."""
+    from assets.publish.release_writer import list_releases
+    from assets.source_registry import SOURCE_ASSET_KEYS
+
+    settings, results = two_releases
+    first = results[0]
+    metadata = {key: first.asset_materializations_for_node(key.path[-1])[0].metadata for key in SOURCE_ASSET_KEYS}
+    return metadata, list_releases(settings.published_dir)[0].manifest

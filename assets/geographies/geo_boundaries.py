@@ -10,25 +10,12 @@ projection. geopandas is imported inside the asset so loading the code location 
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
+from assets.provenance import source_files_metadata
+from assets.resources import SdohSources
 from assets.warehouse import write_table
-from pipelines.resources import SdohSettings
-from sources.census_geo import add_equal_area_km2, boundary_sources, read_boundary_layer
+from sources.census_geo import add_equal_area_km2, layer_source, read_boundary_layer
+from sources.core.landing import LandedFile
 from sources.geo_config import check_region_counties, check_tribal_areas_exist, load_geo_config
-from sources.http_download import download_to_landing, find_member
-
-
-def _layer_paths(sdoh: SdohSettings, name: str, spec: dict) -> list[str]:
-    """Snapshot files in place, or (live) the Census Bureau's zips downloaded and landed first."""
-    if sdoh.mode != "live":
-        return [str(p) for p in boundary_sources(sdoh.settings.snapshot_dir, spec)]
-    base = sdoh.census_geo_base_url.rstrip("/")
-    urls = [f"{base}/{spec['live_path'].format(state=s)}" for s in spec.get("states") or [None]]
-    landing = sdoh.settings.landing_dir
-    paths = []
-    for url in urls:
-        landed = download_to_landing(url, landing, f"census_geo/{name}/{url.rsplit('/', 1)[-1]}")
-        paths.append(find_member(landed.path))
-    return paths
 
 
 @dg.asset(
@@ -43,24 +30,26 @@ def _layer_paths(sdoh: SdohSettings, name: str, spec: dict) -> list[str]:
     ),
 )
 def geo_boundaries(
-    context: dg.AssetExecutionContext, sdoh: SdohSettings, warehouse: DuckDBResource
+    context: dg.AssetExecutionContext, sdoh: SdohSources, warehouse: DuckDBResource
 ) -> dg.MaterializeResult:
     import geopandas as gpd
     import pandas as pd
     import polars as pl
     import shapely
 
-    config = load_geo_config(sdoh.settings.config_dir)
-    layers, stats = [], {}
+    config = load_geo_config(sdoh.config_path)
+    layers, stats, files = [], {}, []
     for name, spec in config.boundary_layers.items():
-        frame, layer_stats = read_boundary_layer(name, spec, _layer_paths(sdoh, name, spec), live=sdoh.mode == "live")
+        landed = sdoh.files.get(layer_source(sdoh.census_geo_base_url, name, spec))
+        files += landed
+        frame, layer_stats = read_boundary_layer(name, spec, landed)
         layers.append(frame)
         stats[name] = layer_stats
         context.log.info(f"{name}: {layer_stats}")
     counties = pd.concat([f for f in layers if f["geo_type"].iloc[0] == "county"])
-    check_region_counties(config, set(counties["geoid"]), sdoh.settings.config_dir / "ach_regions.yaml")
+    check_region_counties(config, set(counties["geoid"]), sdoh.config_path / "ach_regions.yaml")
     aiannh = set(pd.concat([f for f in layers if f["geo_type"].iloc[0] == "aiannh"])["geoid"])
-    check_tribal_areas_exist(config, aiannh, sdoh.settings.config_dir / "tribal_data_policy.yaml")
+    check_tribal_areas_exist(config, aiannh, sdoh.config_path / "tribal_data_policy.yaml")
 
     hoods = gpd.GeoDataFrame(
         {
@@ -93,6 +82,7 @@ def geo_boundaries(
         )
     )
     metadata = write_table(warehouse, "geographies.geo_boundaries", frame)
+    files += _config_files(sdoh, config)
     counts = frame.group_by("geo_type", "geo_vintage").len().sort("geo_type", "geo_vintage")
     return dg.MaterializeResult(
         metadata={
@@ -103,9 +93,17 @@ def geo_boundaries(
             "repaired_make_valid": dg.MetadataValue.json({k: v["repaired_make_valid"] for k, v in stats.items()}),
             "layer_stats": dg.MetadataValue.json(stats),
             "equal_area_crs": config.equal_area_crs,
-            "mode": sdoh.mode,
+            "mode": sdoh.files.mode,
+            **source_files_metadata(files, sdoh.files.origin),
         }
     )
+
+
+def _config_files(sdoh: SdohSources, config) -> list[LandedFile]:
+    """The config files whose shapes become geographies (regions, neighborhoods), for the manifest's source list."""
+    root = sdoh.config_path.parent
+    paths = [sdoh.config_path / "ach_regions.yaml", *{sdoh.config_path / n.source_file for n in config.neighborhoods}]
+    return [sdoh.files.local_file(p, root) for p in sorted(paths)]
 
 
 def _region_geometries(config, counties, hoods):

@@ -1,15 +1,13 @@
 """Geographies layer: the Census Bureau's 2020-to-2010 tract relationship file (land area of every part)."""
 
-from pathlib import Path
-
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
+from assets.provenance import source_files_metadata
+from assets.resources import SdohSources
 from assets.warehouse import write_table
-from pipelines.resources import SdohSettings
-from sources.census_geo import read_tract_relationship
+from sources.census_geo import read_tract_relationship, relationship_source
 from sources.geo_config import load_geo_config
-from sources.http_download import download_to_landing
 
 
 @dg.asset(
@@ -20,21 +18,16 @@ from sources.http_download import download_to_landing
         "the land area of each tract and of the part. Used to move tract data between the two geographies."
     ),
 )
-def ref_tract_relationship(sdoh: SdohSettings, warehouse: DuckDBResource) -> dg.MaterializeResult:
-    spec = load_geo_config(sdoh.settings.config_dir).settings["tract_relationship"]
-    if sdoh.mode == "live":
-        url = f"{sdoh.census_geo_base_url.rstrip('/')}/{spec['live_path']}"
-        path = download_to_landing(
-            url, sdoh.settings.landing_dir, f"census_geo/relationship/{url.rsplit('/', 1)[-1]}"
-        ).path
-    else:
-        path = Path(sdoh.settings.snapshot_dir) / spec["snapshot"]
-    frame = read_tract_relationship(path)
+def ref_tract_relationship(sdoh: SdohSources, warehouse: DuckDBResource) -> dg.MaterializeResult:
+    spec = load_geo_config(sdoh.config_path).settings["tract_relationship"]
+    landed = sdoh.files.get_one(relationship_source(sdoh.census_geo_base_url, spec))
+    frame = read_tract_relationship(landed.path)
     metadata = write_table(warehouse, "geographies.ref_tract_relationship", frame)
     return dg.MaterializeResult(
         metadata={
             **metadata,
-            "source_file": str(path),
+            "source_file": landed.shown,
+            **source_files_metadata([landed], sdoh.files.origin),
             "tracts_2020": frame["tract_2020"].n_unique(),
             "tracts_2010": frame["tract_2010"].n_unique(),
         }

@@ -9,8 +9,8 @@ import dagster as dg
 from dagster_duckdb import DuckDBResource
 
 from assets.geographies.overlay import tract_area_shares
+from assets.resources import SdohSources
 from assets.warehouse import write_table
-from pipelines.resources import SdohSettings
 from sources.geo_config import load_geo_config
 
 AREA_TYPES = {"aiannh": "geo_type = 'aiannh'", "neighborhood": "geo_type = 'neighborhood'"}
@@ -27,14 +27,14 @@ AREA_TYPES = {"aiannh": "geo_type = 'aiannh'", "neighborhood": "geo_type = 'neig
     ),
 )
 def xwalk_tract_areas(
-    context: dg.AssetExecutionContext, sdoh: SdohSettings, warehouse: DuckDBResource
+    context: dg.AssetExecutionContext, sdoh: SdohSources, warehouse: DuckDBResource
 ) -> dg.MaterializeResult:
     import geopandas as gpd
     import pandas as pd
     import polars as pl
     import shapely
 
-    config = load_geo_config(sdoh.settings.config_dir)
+    config = load_geo_config(sdoh.config_path)
     min_share = float(config.settings["allocation"]["min_area_share"])
 
     def frame(con, where: str) -> gpd.GeoDataFrame:

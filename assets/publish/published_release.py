@@ -1,13 +1,15 @@
 """Release layer: publish the checked marts as a new immutable release and refresh the published DuckDB file."""
 
-from pathlib import Path
-
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
+from assets.provenance import SOURCE_FILES_KEY
 from assets.publish.map_export import write_map_exports
-from assets.publish.release_writer import PUBLISHED_DB, rebuild_published_db, sha256_file, write_release
-from pipelines.resources import SdohSettings
+from assets.publish.release_writer import PUBLISHED_DB, rebuild_published_db, write_release
+from assets.resources import SdohSources
+from assets.settings import SQL_DIR
+from assets.source_registry import SOURCE_ASSET_KEYS
+from sources.core.hashing import sha256_file
 
 
 def _checks_passed_in_run(context: dg.AssetExecutionContext) -> list[str]:
@@ -32,69 +34,29 @@ def _checks_passed_in_run(context: dg.AssetExecutionContext) -> list[str]:
     return sorted(k.to_user_string() for k in evaluations)
 
 
+MART_KEYS = tuple(dg.AssetKey(p.stem) for p in sorted((SQL_DIR / "marts").glob("*.sql")))
+
+
 @dg.asset(
     group_name="publish",
     kinds={"duckdb", "parquet"},
-    deps=[
-        "fct_indicator_values",
-        "dim_indicator_catalog",
-        "dim_geographies",
-        "fct_disparities",
-        "rpt_map_features",
-        "rpt_tribal_data_policy",
-        "census_api_raw",
-        "wa_doh_life_expectancy_raw",
-        "stg_cdc_places__estimates",
-        "cdc_places_raw",
-        "hud_chas_raw",
-        "cdc_svi_raw",
-        "geo_boundaries",
-    ],
+    deps=[*MART_KEYS, *SOURCE_ASSET_KEYS],
     description=(
         "A new versioned release: data/published/releases/<release_id>/ (Parquet per table, manifest.json with "
         "row counts and sha256 of every file and source) and data/published/sdoh_published.duckdb rebuilt from "
-        "all releases and swapped in atomically. Runs only after every blocking check upstream has passed."
+        "all releases and swapped in atomically. Runs only after every blocking check upstream has passed. The "
+        "manifest's source files come from the latest materialization of every asset in assets/source_registry.py."
     ),
 )
 def published_release(
-    context: dg.AssetExecutionContext, sdoh: SdohSettings, warehouse: DuckDBResource
+    context: dg.AssetExecutionContext, sdoh: SdohSources, warehouse: DuckDBResource
 ) -> dg.MaterializeResult:
     settings = sdoh.settings
+    sources = _source_files(context)
     with warehouse.get_connection() as con:
-        sources = con.execute(
-            """
-            select distinct source_file, source_sha256 from raw.census_api_raw
-            union
-            select distinct source_file, source_sha256 from raw.wa_doh_life_expectancy_raw
-            union
-            select distinct source_file, source_sha256 from raw.cdc_places_raw
-            union
-            select distinct source_file, source_sha256 from raw.hud_chas_raw
-            union
-            select distinct source_file, source_sha256 from raw.cdc_svi_raw
-            order by source_file
-            """
-        ).fetchall()
-        boundary_files = [
-            r[0]
-            for r in con.execute("select distinct source_file from geographies.geo_boundaries order by 1").fetchall()
-        ]
-        vintages = con.execute(
-            """
-            select
-                case when dataset like 'acs/%' then 'acs' when dataset like 'dec/%' then 'decennial_census'
-                     else split_part(dataset, '/', 1) end as source,
-                list(distinct period order by period)
-            from intermediate.int_source_estimates
-            group by 1
-            order by 1
-            """
-        ).fetchall()
-        vintages_by_source = {source: periods for source, periods in vintages}
-        places_releases = [
-            r[0]
-            for r in con.execute("select distinct release from staging.stg_cdc_places__estimates order by 1").fetchall()
-        ]
+        periods = con.execute("select source, periods, releases from marts.rpt_source_periods").fetchall()
+        vintages_by_source = {source: list(p) for source, p, _ in periods}
+        places_releases = next((list(r) for source, _, r in periods if r is not None), [])
         acs_vintages = vintages_by_source.get("acs", [])
         provenance = {
             "mode": settings.mode,
@@ -108,9 +70,8 @@ def published_release(
                 "`vintage`, and indicator_catalog lists each indicator's periods and whether they differ. Compare "
                 "values of the same indicator and period; PLACES years are BRFSS model years of the named releases."
             ),
-            "source_root": "snapshot (SDOH_SNAPSHOT_DIR)" if settings.mode == "snapshot" else "landed (data/raw)",
-            "source_files": [{"path": p, "sha256": h} for p, h in sources]
-            + [{"path": _shown(p, settings), "sha256": _sha_if_file(p, settings)} for p in boundary_files],
+            "source_root": sdoh.files.origin,
+            "source_files": sources,
             "tribal_data_policy": _tribal_policy_summary(con),
             "config_files": {
                 str(p.relative_to(settings.config_dir)): sha256_file(p)
@@ -141,6 +102,26 @@ def published_release(
     )
 
 
+def _source_files(context: dg.AssetExecutionContext) -> list[dict[str, str]]:
+    """Every file the source-reading assets read, from their latest materializations (path and sha256, sorted)."""
+    found: dict[str, str] = {}
+    for key in SOURCE_ASSET_KEYS:
+        event = context.instance.get_latest_materialization_event(key)
+        entry = (
+            event.asset_materialization.metadata.get(SOURCE_FILES_KEY)
+            if event and event.asset_materialization
+            else None
+        )
+        if entry is None:
+            raise dg.Failure(
+                f"not publishing: {key.to_user_string()} has no materialization recording its source files; "
+                "materialize it first (make run materializes everything)"
+            )
+        for row in entry.value:
+            found[row["path"]] = row["sha256"]
+    return [{"path": p, "sha256": h} for p, h in sorted(found.items())]
+
+
 def _tribal_policy_summary(con) -> dict:
     """What the tribal-data policy withheld in this release (counts, never the withheld values)."""
     rows = con.sql("select * from marts.rpt_tribal_data_policy order by aiannh_geoid").pl()
@@ -157,20 +138,3 @@ def _tribal_policy_summary(con) -> dict:
             for r in published.iter_rows(named=True)
         ],
     }
-
-
-def _shown(path: str, settings) -> str:
-    """A boundary file's path relative to the snapshot (or landing folder), as the other source files are shown."""
-    for root in (settings.snapshot_dir, settings.landing_dir, settings.config_dir.parent):
-        try:
-            return str(Path(path.removeprefix("zip://").split("!")[0]).resolve().relative_to(Path(root).resolve()))
-        except ValueError:
-            continue
-    return path
-
-
-def _sha_if_file(path: str, settings) -> str | None:
-    candidate = Path(path.removeprefix("zip://").split("!")[0])
-    if not candidate.is_absolute():
-        candidate = settings.config_dir.parent / candidate
-    return sha256_file(candidate) if candidate.is_file() else None

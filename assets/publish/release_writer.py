@@ -12,7 +12,6 @@ write lock. No Dagster import: the publish asset and the tests call these functi
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
@@ -25,9 +24,11 @@ from typing import Any
 
 import duckdb
 
-from pipelines.settings import PROJECT_ROOT, SQL_DIR
+from assets.settings import PROJECT_ROOT, SQL_DIR
+from sources.core.hashing import sha256_file
 
 PUBLISHED_DB = "sdoh_published.duckdb"
+CONTENT_DIGITS = 10  # significant digits of floating-point numbers in table_content_hashes
 # published table name -> warehouse table
 PUBLISHED_TABLES = {
     "indicator_values": "marts.fct_indicator_values",
@@ -35,6 +36,9 @@ PUBLISHED_TABLES = {
     "geographies": "marts.dim_geographies",
     "disparities": "marts.fct_disparities",
 }
+# Mart columns that are not (yet) part of the published contract (docs/data_dictionary.md): codes the catalog is
+# derived from. Publishing them is a contract change, made deliberately, not by adding a column to a mart.
+UNPUBLISHED_COLUMNS = {"indicator_values": ("moe_kind", "moe_method", "aggregated_by")}
 # Writes extra files (map exports) into the release folder; returns {file name: facts about it}.
 Exporter = Callable[[duckdb.DuckDBPyConnection, Path, str], dict[str, dict[str, Any]]]
 
@@ -44,14 +48,6 @@ class Release:
     release_id: str
     path: Path
     manifest: dict[str, Any]
-
-
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def code_version() -> str:
@@ -100,8 +96,10 @@ def write_release(
         tables: dict[str, Any] = {}
         for name, source in PUBLISHED_TABLES.items():
             target = staging / f"{name}.parquet"
+            hidden = UNPUBLISHED_COLUMNS.get(name)
+            columns = f"* exclude ({', '.join(hidden)})" if hidden else "*"
             con.execute(
-                f"copy (select '{release_id}'::varchar as release_id, * from {source} order by all) "
+                f"copy (select '{release_id}'::varchar as release_id, {columns} from {source} order by all) "
                 f"to '{target}' (format parquet, compression zstd)"
             )
             rows = con.execute(f"select count(*) from {source}").fetchone()[0]
@@ -154,6 +152,43 @@ def verify_release(release: Release) -> list[str]:
         elif sha256_file(path) != entry["sha256"]:
             problems.append(f"{release.release_id}/{file_name}: sha256 differs from manifest (map export)")
     return problems
+
+
+def table_content_hashes(release_path: Path, significant_digits: int = CONTENT_DIGITS) -> dict[str, str]:
+    """sha256 of each published table's content, independent of the release it sits in.
+
+    The rows (``release_id`` left out) in a total order, written as CSV, with every floating-point number written to
+    ``significant_digits`` significant digits: DuckDB sums in parallel, so two runs of the same code on the same
+    inputs can differ in the last bit of a sum (about 1e-16 relative); 10 digits are far finer than any published
+    number's precision and far coarser than that noise. Two releases with equal hashes publish the same numbers.
+    """
+    import tempfile
+
+    out = {}
+    con = duckdb.connect()
+    con.execute("set enable_progress_bar = false")
+    try:
+        for name in PUBLISHED_TABLES:
+            path = Path(release_path) / f"{name}.parquet"
+            if not path.is_file():
+                continue
+            columns = con.execute(f"describe select * exclude (release_id) from read_parquet('{path}')").fetchall()
+            select = ", ".join(
+                f'printf(\'%.{significant_digits}g\', "{c[0]}") as "{c[0]}"'
+                if c[1] in ("DOUBLE", "FLOAT")
+                else f'"{c[0]}"'
+                for c in columns
+            )
+            with tempfile.TemporaryDirectory() as tmp:
+                target = Path(tmp) / f"{name}.csv"
+                con.execute(
+                    f"copy (select {select} from read_parquet('{path}') order by all) "
+                    f"to '{target}' (header, nullstr '\\N')"
+                )
+                out[name] = sha256_file(target)
+    finally:
+        con.close()
+    return out
 
 
 def rebuild_published_db(published_dir: Path) -> Path:

@@ -1,17 +1,13 @@
 """Raw layer: CDC PLACES county prevalences (crude and age-adjusted, 95% limits), every configured release."""
 
-import csv
-import os
-from pathlib import Path
-
 import dagster as dg
 import polars as pl
 from dagster_duckdb import DuckDBResource
 
-from assets.warehouse import relative_paths, write_table
-from pipelines.resources import SdohSettings
-from sources.cdc_places import fetch_socrata, parse_places_gis, parse_places_long, read_landed_pages
-from sources.project_config import load_yaml
+from assets.provenance import source_files_metadata
+from assets.resources import SdohSources
+from assets.warehouse import write_table
+from sources.cdc_places import load_places_releases, parse_places_files
 
 
 @dg.asset(
@@ -24,37 +20,25 @@ from sources.project_config import load_yaml
     ),
 )
 def cdc_places_raw(
-    context: dg.AssetExecutionContext, sdoh: SdohSettings, warehouse: DuckDBResource
+    context: dg.AssetExecutionContext, sdoh: SdohSources, warehouse: DuckDBResource
 ) -> dg.MaterializeResult:
-    config = load_yaml(sdoh.settings.config_dir / "cdc_places.yaml")
-    root = Path(sdoh.settings.snapshot_dir)
-    frames = []
-    for release in config["releases"]:
-        if sdoh.mode == "live":
-            pages = fetch_socrata(
-                config["socrata_base_url"],
-                release["socrata_dataset"],
-                sdoh.settings.landing_dir,
-                where=release.get("socrata_where"),
-                app_token=os.environ.get("SOCRATA_APP_TOKEN") or None,
-            )
-            frame = parse_places_long(
-                read_landed_pages(pages), f"socrata:{release['socrata_dataset']}", release["release"]
-            )
-        elif release["format"] == "gis_friendly":
-            frame = parse_places_gis(root / release["snapshot"], release["release"])
-        else:
-            path = root / release["snapshot"]
-            with open(path, newline="", encoding="utf-8-sig") as f:
-                frame = parse_places_long(csv.DictReader(f), str(path), release["release"])
-        frame = relative_paths(frame, "source_file", root)
+    releases = load_places_releases(sdoh.config_path / "cdc_places.yaml")
+    frames, files = [], []
+    for release, spec in releases:
+        landed = sdoh.files.get(spec)
+        frame = parse_places_files(landed, release)
         frames.append(frame)
+        files += landed
         context.log.info(
-            f"PLACES release {release['release']}: {frame['geoid'].n_unique():,} counties, "
+            f"PLACES release {release}: {frame['geoid'].n_unique():,} counties, "
             f"{frame['variable'].n_unique()} measure values, BRFSS years {sorted(frame['vintage'].unique())}"
         )
-    result = pl.concat(frames)
-    metadata = write_table(warehouse, "raw.cdc_places_raw", result)
+    metadata = write_table(warehouse, "raw.cdc_places_raw", pl.concat(frames))
     return dg.MaterializeResult(
-        metadata={**metadata, "mode": sdoh.mode, "releases": ", ".join(r["release"] for r in config["releases"])}
+        metadata={
+            **metadata,
+            **source_files_metadata(files, sdoh.files.origin),
+            "mode": sdoh.files.mode,
+            "releases": ", ".join(r for r, _ in releases),
+        }
     )

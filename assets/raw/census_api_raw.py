@@ -1,16 +1,15 @@
-"""Raw layer: every Census Data API response the indicators need, landed (live) or read in place (snapshot)."""
-
-from itertools import groupby
-from pathlib import Path
+"""Raw layer: every Census Data API response the indicators need, through the census package, in either mode."""
 
 import dagster as dg
 import polars as pl
 from dagster_duckdb import DuckDBResource
 
-from assets.warehouse import replace_table, table_metadata
-from pipelines.resources import SdohSettings
-from sources.census_api import parse_table
-from sources.project_config import load_project_config
+from assets.provenance import source_files_metadata
+from assets.resources import SdohSources
+from assets.warehouse import write_table
+from sources.census_api import CensusFetcher, parse_table, plan_requests
+from sources.core.landing import LandedFile
+from sources.indicator_config import load_project_config
 
 
 @dg.asset(
@@ -19,55 +18,51 @@ from sources.project_config import load_project_config
     description=(
         "Cells of the Census Data API responses named by config/indicators.yaml: one row per geography x "
         "requested variable, as returned (raw string, parsed number, annotation reason), with the file and "
-        "sha256 each came from. Live mode lands every response under data/raw/census_api before parsing."
+        "sha256 each came from. Calls go through the census package; live answers land under data/raw/census_api "
+        "before parsing."
     ),
 )
 def census_api_raw(
-    context: dg.AssetExecutionContext, sdoh: SdohSettings, warehouse: DuckDBResource
+    context: dg.AssetExecutionContext, sdoh: SdohSources, warehouse: DuckDBResource
 ) -> dg.MaterializeResult:
-    config = load_project_config(sdoh.settings.config_dir)
-    calls = config.census_requests()
-    fetcher = sdoh.census_fetcher()
-    root = Path(sdoh.snapshot_dir) if fetcher.mode == "snapshot" else sdoh.settings.landing_dir
+    config = load_project_config(sdoh.config_path)
+    calls = plan_requests(config.indicator_variables, config.census_datasets)
+    fetcher = CensusFetcher(sdoh.files)
     tables: list[pl.DataFrame] = []
-    files = 0
-    by_table = groupby(calls, key=lambda c: c.snapshot_relpath)
-    for n, (relpath, table_calls) in enumerate(by_table, start=1):
+    files: dict[str, LandedFile] = {}
+    by_table: dict[str, list] = {}
+    for call in calls:
+        by_table.setdefault(call.snapshot_relpath, []).append(call)
+    for n, (relpath, table_calls) in enumerate(by_table.items(), start=1):
         responses = [fetcher.fetch(call) for call in table_calls]
         parsed = parse_table(responses)
         sources = pl.DataFrame(
             {
                 "variable": [v for r in responses for v in r.request.variables],
-                "source_file": [_relative(r.source_path, root) for r in responses for _ in r.request.variables],
+                "source_file": [r.shown for r in responses for _ in r.request.variables],
                 "source_sha256": [r.sha256 for r in responses for _ in r.request.variables],
             }
         )
         tables.append(parsed.join(sources, on="variable", how="left", validate="m:1"))
-        files += len({r.source_path for r in responses})
+        for r in responses:
+            files[r.shown] = LandedFile(r.source_path, r.sha256, r.url, len(r.body), r.shown)
         context.log.info(
-            f"[{n}] {relpath}: {parsed['geoid'].n_unique():,} geographies x {len(parsed['variable'].unique())} variables"
+            f"[{n}/{len(by_table)}] {relpath}: {parsed['geoid'].n_unique():,} geographies x "
+            f"{parsed['variable'].n_unique()} variables"
         )
-    frame = pl.concat(tables).with_columns(pl.lit(fetcher.mode).alias("mode"))
-    with warehouse.get_connection() as con:
-        replace_table(con, "raw.census_api_raw", frame)
-        metadata = table_metadata(con, "raw.census_api_raw")
+    frame = pl.concat(tables).with_columns(pl.lit(sdoh.files.mode).alias("mode"))
+    metadata = write_table(warehouse, "raw.census_api_raw", frame)
     annotated = frame.filter(pl.col("annotation").is_not_null()).group_by("annotation").len().sort("annotation")
     return dg.MaterializeResult(
         metadata={
             **metadata,
-            "mode": fetcher.mode,
+            **source_files_metadata(files.values(), sdoh.files.origin),
+            "mode": sdoh.files.mode,
             "api_calls": len(calls),
-            "response_files": files,
+            "response_files": len(files),
             "vintages": ", ".join(sorted(frame["vintage"].unique())),
             "null_cells_by_reason": dg.MetadataValue.json(
                 {r["annotation"]: r["len"] for r in annotated.iter_rows(named=True)}
             ),
         }
     )
-
-
-def _relative(path: Path, root: Path) -> str:
-    try:
-        return str(Path(path).resolve().relative_to(root.resolve()))
-    except ValueError:
-        return str(path)

@@ -1,15 +1,13 @@
 """Raw layer: HUD CHAS county tables with their MOEs, columns named from HUD's data dictionary."""
 
-from pathlib import Path
-
 import dagster as dg
 import polars as pl
 from dagster_duckdb import DuckDBResource
 
-from assets.warehouse import relative_paths, write_table
-from pipelines.resources import SdohSettings
-from sources.http_download import download_to_landing
-from sources.hud_chas import chas_live_files, load_chas_config, parse_chas_table, read_chas_dictionary
+from assets.provenance import source_files_metadata
+from assets.resources import SdohSources
+from assets.warehouse import write_table
+from sources.hud_chas import dictionary_source, load_chas_config, parse_chas_file, read_chas_dictionary, table_source
 
 
 @dg.asset(
@@ -22,25 +20,26 @@ from sources.hud_chas import chas_live_files, load_chas_config, parse_chas_table
     ),
 )
 def hud_chas_raw(
-    context: dg.AssetExecutionContext, sdoh: SdohSettings, warehouse: DuckDBResource
+    context: dg.AssetExecutionContext, sdoh: SdohSources, warehouse: DuckDBResource
 ) -> dg.MaterializeResult:
-    config = load_chas_config(sdoh.settings.config_dir / "hud_chas.yaml")
-    root = Path(sdoh.settings.snapshot_dir)
-    if sdoh.mode == "live":
-        landed = download_to_landing(config.live_url, sdoh.settings.landing_dir, config.landing_relpath)
-        paths = chas_live_files(
-            landed.path, sdoh.settings.landing_dir / "hud_chas", {t: s.member for t, s in config.tables.items()}
-        )
-    else:
-        paths = {t: root / s.snapshot for t, s in config.tables.items()}
-    frames = []
+    config = load_chas_config(sdoh.config_path / "hud_chas.yaml")
+    frames, files = [], []
     for table, spec in sorted(config.tables.items()):
-        dictionary = read_chas_dictionary(root / spec.dictionary, spec.label_map)
-        frame = parse_chas_table(paths[table], table, dictionary, missing_markers=config.missing_markers)
-        frames.append(relative_paths(frame, "source_file", root))
+        dictionary_file = sdoh.files.get_one(dictionary_source(config, table))
+        table_file = sdoh.files.get_one(table_source(config, table))
+        dictionary = read_chas_dictionary(dictionary_file.path, spec.label_map)
+        frame = parse_chas_file(table_file, table, dictionary, config.missing_markers)
+        frames.append(frame)
+        files += [dictionary_file, table_file]
         context.log.info(
             f"CHAS table {table}: {frame['geoid'].n_unique():,} counties x {frame['variable'].n_unique()} cells"
         )
-    result = pl.concat(frames)
-    metadata = write_table(warehouse, "raw.hud_chas_raw", result)
-    return dg.MaterializeResult(metadata={**metadata, "mode": sdoh.mode, "tables": ", ".join(map(str, sorted(paths)))})
+    metadata = write_table(warehouse, "raw.hud_chas_raw", pl.concat(frames))
+    return dg.MaterializeResult(
+        metadata={
+            **metadata,
+            **source_files_metadata(files, sdoh.files.origin),
+            "mode": sdoh.files.mode,
+            "tables": ", ".join(map(str, sorted(config.tables))),
+        }
+    )

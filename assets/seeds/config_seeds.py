@@ -4,11 +4,11 @@ import dagster as dg
 import polars as pl
 from dagster_duckdb import DuckDBResource
 
+from assets.resources import SdohSources
 from assets.warehouse import replace_table, table_metadata
-from pipelines.resources import SdohSettings
 from sources.census_geo import read_tribes_by_area
 from sources.geo_config import check_tribal_approvals, load_geo_config
-from sources.project_config import load_disparity_settings, load_project_config, load_svi_themes
+from sources.indicator_config import load_disparity_settings, load_project_config, load_svi_themes
 
 SEEDS = {
     "seed_indicators": "Indicator catalog entries from config/indicators.yaml (label, unit, direction, universe, source).",
@@ -40,9 +40,9 @@ SEEDS = {
 @dg.multi_asset(
     specs=[dg.AssetSpec(name, group_name="seeds", kinds={"duckdb"}, description=text) for name, text in SEEDS.items()],
 )
-def config_seeds(sdoh: SdohSettings, warehouse: DuckDBResource):
+def config_seeds(sdoh: SdohSources, warehouse: DuckDBResource):
     """Load every config seed; a config error stops the run here with the file and field named."""
-    config_dir = sdoh.settings.config_dir
+    config_dir = sdoh.config_path
     config = load_project_config(config_dir)
     geo = load_geo_config(config_dir)
     check_tribal_approvals(geo, read_tribes_by_area(sdoh.settings.snapshot_dir), config_dir / "tribal_data_policy.yaml")

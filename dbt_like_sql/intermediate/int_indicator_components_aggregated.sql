@@ -32,6 +32,7 @@ columns:
   published_ci_low: lower limit at published_ci_level (weighted means of sources that publish limits)
   published_ci_high: upper limit at published_ci_level
   published_ci_level: level of the limits (0.95)
+  aggregated_by: how the measurement aggregates (config/indicators.yaml `aggregation`), one of sum, population_weighted_mean or none
   aggregation_method: how the value was aggregated (appended to the published method)
   estimate_note: why the estimate is missing, or what part of the area the units with data cover
 */
@@ -222,6 +223,7 @@ select
     case when has_limits then weighted_mean - z_95 / z_90 * weighted_mean_moe end as published_ci_low,
     case when has_limits then weighted_mean + z_95 / z_90 * weighted_mean_moe end as published_ci_high,
     case when has_limits then 0.95 end as published_ci_level,
+    aggregation as aggregated_by,
     case
         when aggregation = 'sum'
             then 'aggregated from ' || n_units || ' ' || from_geo_level || 's: counts summed'

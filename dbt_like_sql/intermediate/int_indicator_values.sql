@@ -30,6 +30,9 @@ columns:
   suppression_reason: every rule that fired, with the thresholds from config/reliability.yaml
   estimate_note: why the estimate is missing when it is, or what share of an aggregated area the data cover
   method: how the value was obtained, including the MOE formula and, for larger areas, the aggregation
+  moe_kind: what the source publishes about uncertainty (config/indicators.yaml `moe`), one of published, not_published, census_count, published_ci95 or not_applicable
+  moe_method: how this row's MOE was obtained, as a code (method says it in words), one of published, published_ci95, census_count, sum_of_counts, proportion_formula, ratio_formula, not_published or not_applicable
+  aggregated_by: null at the source's own geography; else how the value was built from smaller areas, one of sum, population_weighted_mean or none (not aggregated)
 */
 with rules as (
     select * from seeds.seed_reliability_rules
@@ -51,13 +54,14 @@ all_components as (
     select
         indicator_id, vintage, period, geo_level as geo_type, geo_vintage, geoid, geo_name, group_id, role, method,
         moe_kind, moe_published, scale, estimate, moe, published_ci_low, published_ci_high, published_ci_level,
-        estimate_annotation, cast(null as varchar) as aggregation_method, 0 as precedence
+        estimate_annotation, cast(null as varchar) as aggregated_by, cast(null as varchar) as aggregation_method,
+        0 as precedence
     from intermediate.int_indicator_components
     union all
     select
         a.indicator_id, a.vintage, a.period, a.geo_type, a.geo_vintage, a.geoid, n.name, a.group_id, a.role, a.method,
         a.moe_kind, a.moe_published, a.scale, a.estimate, a.moe, a.published_ci_low, a.published_ci_high,
-        a.published_ci_level, a.estimate_note, a.aggregation_method,
+        a.published_ci_level, a.estimate_note, a.aggregated_by, a.aggregation_method,
         case a.from_geo_level when 'county' then 1 else 2 end
     from intermediate.int_indicator_components_aggregated as a
     left join geo_names as n
@@ -96,6 +100,7 @@ pivoted as (
         max(case when role = 'denominator' then estimate end) as denominator,
         max(case when role = 'denominator' then moe end) as denominator_moe,
         string_agg(distinct estimate_annotation, '; ') as estimate_annotation,
+        any_value(aggregated_by) as aggregated_by,
         any_value(aggregation_method) as aggregation_method
     from ranked as r
     left join county_vintage as cv using (geoid)
@@ -136,6 +141,18 @@ derived as (
                 then 'derived: proportion of summed counts; MOE by the ACS ratio formula (proportion radicand negative)'
             else 'derived: proportion of summed counts; MOE by the ACS proportion formula'
         end as method_text,
+        -- the same cases as method_text, as a code the catalog and dashboards can rely on
+        case
+            when method = 'count' and moe_kind = 'census_count' then 'census_count'
+            when method = 'count' then 'sum_of_counts'
+            when method = 'direct' and moe_kind = 'published_ci95' then 'published_ci95'
+            when method = 'direct' and moe_published then 'published'
+            when method = 'direct' and moe_kind = 'not_applicable' then 'not_applicable'
+            when method = 'direct' then 'not_published'
+            when not moe_published then 'not_published'
+            when p.radicand < 0 then 'ratio_formula'
+            else 'proportion_formula'
+        end as moe_method,
         -- every rule that fires is named
         case
             when method = 'proportion' and (denominator < rules.min_denominator or numerator < rules.min_numerator)
@@ -213,5 +230,8 @@ select
         when aggregation_method is not null then estimate_annotation
     end as estimate_note,
     case when aggregation_method is not null then aggregation_method || '; ' || method_text else method_text end
-        as method
+        as method,
+    moe_kind,
+    moe_method,
+    aggregated_by
 from final

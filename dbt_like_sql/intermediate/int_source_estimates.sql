@@ -1,7 +1,10 @@
 /*
 description: >-
-  Every source estimate the indicators can use, in one long shape: Census API estimates (ACS, decennial), WA DOH
-  life expectancy, CDC PLACES prevalences, HUD CHAS counts and CDC/ATSDR SVI variables. Sources that publish confidence limits keep them (published_ci_*), beside a 90% MOE.
+  Every source estimate the indicators can use, in one long shape: every staging model (Census API estimates, WA DOH
+  life expectancy, CDC PLACES prevalences, HUD CHAS counts, CDC/ATSDR SVI variables, and any source added later),
+  stacked by the union_models directive on the columns below (each staging model emits them: the source-estimate
+  contract), plus the SVI ranks this pipeline recomputes. Sources that publish confidence limits keep them
+  (published_ci_*), beside a 90% MOE.
 grain: dataset x vintage x geo_level x geoid x variable
 columns:
   vintage: source vintage (last year of the period)
@@ -20,105 +23,7 @@ columns:
   published_ci_high: upper confidence limit as published
   published_ci_level: level of the published limits (0.95)
 */
-select
-    vintage,
-    period,
-    dataset,
-    variable,
-    geo_level,
-    geo_vintage,
-    geoid,
-    geo_name,
-    estimate,
-    moe,
-    estimate_annotation,
-    moe_annotation,
-    cast(null as double) as published_ci_low,
-    cast(null as double) as published_ci_high,
-    cast(null as double) as published_ci_level
-from staging.stg_census_api__estimates
-
-union all
-
-select
-    vintage,
-    period,
-    dataset,
-    variable,
-    geo_level,
-    geo_vintage,
-    geoid,
-    geo_name,
-    estimate,
-    moe,
-    estimate_annotation,
-    case when estimate is not null then 'derived from the published 95% limits: 1.645 x (upper - lower) / (2 x 1.96)' end
-        as moe_annotation,
-    ci_low_95 as published_ci_low,
-    ci_high_95 as published_ci_high,
-    case when estimate is not null then 0.95 end as published_ci_level
-from staging.stg_wa_doh__life_expectancy
-
-union all
-
-select
-    vintage,
-    period,
-    dataset,
-    variable,
-    geo_level,
-    cast(null as varchar) as geo_vintage,
-    geoid,
-    geo_name,
-    estimate,
-    moe,
-    estimate_annotation,
-    case when estimate is not null then 'derived from the published 95% limits: 1.645 x (upper - lower) / (2 x 1.96)' end
-        as moe_annotation,
-    ci_low_95 as published_ci_low,
-    ci_high_95 as published_ci_high,
-    case when estimate is not null then 0.95 end as published_ci_level
-from staging.stg_cdc_places__estimates
-
-union all
-
-select
-    vintage,
-    period,
-    dataset,
-    variable,
-    geo_level,
-    cast(null as varchar) as geo_vintage,
-    geoid,
-    geo_name,
-    estimate,
-    moe,
-    estimate_annotation,
-    case when moe is null then 'not published' end as moe_annotation,
-    cast(null as double) as published_ci_low,
-    cast(null as double) as published_ci_high,
-    cast(null as double) as published_ci_level
-from staging.stg_hud_chas__estimates
-
-union all
-
-select
-    vintage,
-    period,
-    dataset,
-    variable,
-    geo_level,
-    cast(null as varchar) as geo_vintage,
-    geoid,
-    geo_name,
-    estimate,
-    moe,
-    estimate_annotation,
-    moe_annotation,
-    cast(null as double) as published_ci_low,
-    cast(null as double) as published_ci_high,
-    cast(null as double) as published_ci_level
-from staging.stg_cdc_svi__estimates
+{{ union_models("staging", "stg_*") }}
 
 union all
 

@@ -31,12 +31,13 @@ with value_summary as (
         count(distinct vintage) > 1 as mixes_vintages,
         string_agg(distinct geo_type, ', ' order by geo_type) as geo_types,
         string_agg(distinct group_id, ', ' order by group_id) as groups,
-        bool_or(method like 'direct: published estimate and 90% MOE') as has_published_moe,
-        bool_or(method like '%ACS%formula%') as has_derived_moe,
-        bool_or(method like '%no MOE%' or method like '%publishes no MOE%') as has_no_moe,
-        bool_or(method like '%no sampling MOE is defined%') as has_computed_value,
-        bool_or(method like '%decennial census count%') as has_census_count,
-        bool_or(method like '%95% limits%') as has_published_ci95,
+        -- from the codes, never from the wording of `method`
+        bool_or(moe_method = 'published' and aggregated_by is null) as has_published_moe,
+        bool_or(moe_method in ('proportion_formula', 'ratio_formula') or aggregated_by = 'sum') as has_derived_moe,
+        bool_or(moe_method = 'not_published') as has_no_moe,
+        bool_or(moe_method = 'not_applicable') as has_computed_value,
+        bool_or(moe_method = 'census_count') as has_census_count,
+        bool_or(moe_method = 'published_ci95') as has_published_ci95,
         max(ci_level) as ci_level,
         count(*) as n_values
     from marts.fct_indicator_values

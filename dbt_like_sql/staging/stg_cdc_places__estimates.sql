@@ -11,14 +11,17 @@ columns:
   dataset: cdc_places
   variable: measure id and value type, e.g. diabetes_crude, diabetes_age_adjusted
   geo_level: county
+  geo_vintage: null (counties)
   geoid: 5-digit county FIPS
   geo_name: county name as CDC gives it
   estimate: prevalence in percent; null when CDC gives none
   moe: 90% margin of error derived from the published 95% limits
-  ci_low_95: published lower 95% confidence limit
-  ci_high_95: published upper 95% confidence limit
+  published_ci_low: published lower 95% confidence limit
+  published_ci_high: published upper 95% confidence limit
+  published_ci_level: level of the published limits (0.95) where there is an estimate
   total_population: the county population CDC's model used
   estimate_annotation: why the estimate is null (CDC's footnote)
+  moe_annotation: how the MOE was derived
   source_file: file or landed page the row came from
 */
 select
@@ -28,16 +31,19 @@ select
     r.dataset,
     r.variable,
     r.geo_level,
+    cast(null as varchar) as geo_vintage,
     r.geoid,
     r.geo_name,
     r.estimate,
     case
         when r.estimate is not null then moe90_from_ci(r.ci_low_95, r.ci_high_95, rules.z_95, rules.z_90)
     end as moe,
-    r.ci_low_95,
-    r.ci_high_95,
+    r.ci_low_95 as published_ci_low,
+    r.ci_high_95 as published_ci_high,
+    case when r.estimate is not null then cast(0.95 as double) end as published_ci_level,
     r.total_population,
     r.annotation as estimate_annotation,
+    case when r.estimate is not null then 'derived from the published 95% limits: 1.645 x (upper - lower) / (2 x 1.96)' end as moe_annotation,
     r.source_file
 from raw.cdc_places_raw as r
 cross join seeds.seed_reliability_rules as rules

@@ -10,12 +10,16 @@ columns:
   dataset: cdc_svi
   variable: CDC column name in lower case, e.g. ep_noveh
   geo_level: county
+  geo_vintage: null (counties)
   geoid: 5-digit county FIPS (zero-padded)
   geo_name: county and state as CDC gives them
   estimate: the value; null when CDC gives -999 or an annotation code
   moe: published 90% MOE (from the matching M_/MP_ column); null when none is published or it is missing
   estimate_annotation: why the estimate is null
   moe_annotation: why the MOE is null
+  published_ci_low: null (the source publishes an MOE, not confidence limits)
+  published_ci_high: null
+  published_ci_level: null
   source_file: file the row came from
 */
 with cells as (
@@ -39,6 +43,7 @@ select
     e.dataset,
     e.variable,
     e.geo_level,
+    cast(null as varchar) as geo_vintage,
     e.geoid,
     e.geo_name,
     e.estimate,
@@ -49,6 +54,9 @@ select
         when m.variable is null then 'not published: no ' || upper(e.moe_variable) || ' column'
         when m.estimate is null then upper(e.moe_variable) || ': ' || coalesce(m.annotation, 'missing')
     end as moe_annotation,
+    cast(null as double) as published_ci_low,
+    cast(null as double) as published_ci_high,
+    cast(null as double) as published_ci_level,
     e.source_file
 from estimates as e
 left join cells as m

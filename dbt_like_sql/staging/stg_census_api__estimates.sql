@@ -21,6 +21,9 @@ columns:
   moe: margin of error at the 90% level; 0 for controlled estimates; null when unknown or not published
   estimate_annotation: why the estimate is null (annotation code meaning, an open-ended interval value, or null in response)
   moe_annotation: why the MOE is null or 0 (annotation, controlled, or not published by the source table)
+  published_ci_low: null (the API publishes MOEs, not confidence limits)
+  published_ci_high: null
+  published_ci_level: null
 */
 with suffixed as (
     select
@@ -91,7 +94,10 @@ select
         when m.variable is null then 'not published: the source table carries estimates only'
         when controlled.is_controlled then '-555555555: estimate is controlled; no sampling error (MOE 0)'
         else m.annotation
-    end as moe_annotation
+    end as moe_annotation,
+    cast(null as double) as published_ci_low,
+    cast(null as double) as published_ci_high,
+    cast(null as double) as published_ci_level
 from estimates as e
 left join moes as m
     on e.vintage = m.vintage

@@ -16,9 +16,11 @@ columns:
   geo_name: tract name built from the tract code and the file's county name
   estimate: life expectancy at birth in years; null when the portal gives none
   moe: 90% margin of error derived from the published 95% limits
-  ci_low_95: published lower 95% confidence limit
-  ci_high_95: published upper 95% confidence limit
+  published_ci_low: published lower 95% confidence limit
+  published_ci_high: published upper 95% confidence limit
+  published_ci_level: level of the published limits (0.95) where there is an estimate
   estimate_annotation: why the estimate is null (the portal's marker and its meaning)
+  moe_annotation: how the MOE was derived
   source_file: snapshot file the row came from
 */
 select
@@ -34,9 +36,11 @@ select
     case
         when r.estimate is not null then moe90_from_ci(r.ci_low_95, r.ci_high_95, rules.z_95, rules.z_90)
     end as moe,
-    r.ci_low_95,
-    r.ci_high_95,
+    r.ci_low_95 as published_ci_low,
+    r.ci_high_95 as published_ci_high,
+    case when r.estimate is not null then cast(0.95 as double) end as published_ci_level,
     r.annotation as estimate_annotation,
+    case when r.estimate is not null then 'derived from the published 95% limits: 1.645 x (upper - lower) / (2 x 1.96)' end as moe_annotation,
     r.source_file
 from raw.wa_doh_life_expectancy_raw as r
 cross join seeds.seed_reliability_rules as rules

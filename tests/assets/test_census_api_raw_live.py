@@ -9,9 +9,10 @@ import duckdb
 from dagster_duckdb import DuckDBResource
 
 from assets.raw.census_api_raw import census_api_raw
-from pipelines.resources import SdohSettings
-from pipelines.settings import CONFIG_DIR
-from sources.project_config import load_project_config
+from assets.resources import SdohSources
+from assets.settings import CONFIG_DIR
+from sources.census_api import plan_requests
+from sources.indicator_config import load_project_config
 from tests.sources.census_replay_server import CensusReplayServer
 
 KEY = "test-key-live-asset-42"
@@ -20,13 +21,14 @@ KEY = "test-key-live-asset-42"
 def test_census_api_raw_live_lands_every_response_and_parses_like_the_snapshot(
     snapshot_dir: Path, tmp_path: Path
 ) -> None:
-    calls = load_project_config(CONFIG_DIR).census_requests()
+    config = load_project_config(CONFIG_DIR)
+    calls = plan_requests(config.indicator_variables, config.census_datasets)
     warehouse = tmp_path / "warehouse.duckdb"
     with CensusReplayServer(snapshot_dir, accepted_key=KEY) as server:
         result = dg.materialize(
             [census_api_raw],
             resources={
-                "sdoh": SdohSettings(
+                "sdoh": SdohSources(
                     snapshot_dir=str(snapshot_dir),
                     data_dir=str(tmp_path / "data"),
                     mode="live",
@@ -38,9 +40,11 @@ def test_census_api_raw_live_lands_every_response_and_parses_like_the_snapshot(
         )
         requests_made = list(server.data_requests)
     assert result.success
-    # One HTTP call per planned call, each with the key, and never more than 50 variables (NAME included).
+    # One HTTP call per planned call, each with the key, never more than 49 fields (NAME included): the census
+    # package sends that many as one call.
     assert len(requests_made) == len(calls)
-    assert all(len(r.get_variables) <= 50 for r in requests_made)
+    assert all(len(r.get_variables) <= 49 for r in requests_made)
+    assert all(r.params["key"] == [KEY] for r in requests_made)
 
     landed = sorted((tmp_path / "data" / "raw" / "census_api").rglob("*.json"))
     bodies = [p for p in landed if not p.name.endswith(".meta.json")]

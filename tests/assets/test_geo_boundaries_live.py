@@ -19,9 +19,10 @@ import pytest
 from dagster_duckdb import DuckDBResource
 
 from assets.geographies.geo_boundaries import geo_boundaries
+from assets.geographies.ref_county_geoids import ref_county_geoids
 from assets.geographies.ref_tract_relationship import ref_tract_relationship
-from pipelines.resources import SdohSettings
-from pipelines.settings import CONFIG_DIR
+from assets.resources import SdohSources
+from assets.settings import CONFIG_DIR
 from sources.census_geo import boundary_sources, read_boundary_layer
 from sources.geo_config import load_geo_config
 from tests.sources.loopback import start_loopback, stop_loopback
@@ -71,9 +72,9 @@ def test_boundaries_are_downloaded_landed_and_read_like_the_snapshot(census_geo_
     httpd, thread = start_loopback(functools.partial(Handler, directory=str(site)), "www2-replay")
     try:
         result = dg.materialize(
-            [geo_boundaries, ref_tract_relationship],
+            [geo_boundaries, ref_tract_relationship, ref_county_geoids],
             resources={
-                "sdoh": SdohSettings(
+                "sdoh": SdohSources(
                     snapshot_dir=str(snapshot_dir),
                     data_dir=str(tmp_path / "data"),
                     mode="live",
@@ -105,7 +106,14 @@ def test_boundaries_are_downloaded_landed_and_read_like_the_snapshot(census_geo_
         ).fetchone()
         assert king[0] == "King" and 5_300 < king[1] < 6_000
         assert con.execute("select count(*) from geographies.ref_tract_relationship").fetchone()[0] > 15_000
+        # the county id reference is read from the same landed zips in live mode, not from the snapshot
+        county_ids = dict(
+            con.execute("select boundary_vintage, count(*) from geographies.ref_county_geoids group by 1").fetchall()
+        )
+        assert county_ids == {"2017": expected["county 2017"], "2023": expected["county 2023"]}
     finally:
         con.close()
     metadata = result.asset_materializations_for_node("geo_boundaries")[0].metadata
     assert metadata["mode"].value == "live"
+    county_files = result.asset_materializations_for_node("ref_county_geoids")[0].metadata["source_files"].value
+    assert sorted(f["path"].split("/")[1] for f in county_files) == ["county_2017", "county_2023"]

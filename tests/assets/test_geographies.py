@@ -10,7 +10,7 @@ from collections import defaultdict
 import pytest
 import yaml
 
-from pipelines.settings import CONFIG_DIR
+from assets.settings import CONFIG_DIR
 from tests.conftest import TEST_NEIGHBORHOODS
 
 Z90 = 1.645

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import json
 
+from sources.core.config_io import load_yaml
+from sources.census_api import plan_requests
+from sources.indicator_config import load_project_config
+
 from assets.publish.release_writer import list_releases, sha256_file, verify_release
-from pipelines.settings import CONFIG_DIR
-from sources.project_config import load_project_config, load_yaml
+from assets.settings import CONFIG_DIR
 
 
 def test_running_the_main_job_twice_gives_two_releases_and_leaves_the_first_untouched(two_releases, published) -> None:
@@ -42,16 +45,20 @@ def test_manifest_names_sources_with_checksums_vintages_and_code_version(two_rel
     sources = {s["path"]: s["sha256"] for s in manifest["source_files"]}
     king = "census_api/2018/acs/acs5/county/B19013.json"
     assert sources[king] == sha256_file(snapshot_dir / king)
-    expected_files = {f"census_api/{c.snapshot_relpath}" for c in load_project_config(CONFIG_DIR).census_requests()}
+    config = load_project_config(CONFIG_DIR)
+    calls = plan_requests(config.indicator_variables, config.census_datasets)
+    expected_files = {f"census_api/{c.snapshot_relpath}" for c in calls}
     expected_files.add("wa_doh/life_expectancy_tract/Life_Expectancy_at_Birth_16_20.csv")
     expected_files |= {r["snapshot"] for r in load_yaml(CONFIG_DIR / "cdc_places.yaml")["releases"]}
-    expected_files |= {t["snapshot"] for t in load_yaml(CONFIG_DIR / "hud_chas.yaml")["tables"].values()}
+    chas_tables = load_yaml(CONFIG_DIR / "hud_chas.yaml")["tables"].values()
+    expected_files |= {t["snapshot"] for t in chas_tables} | {t["dictionary"] for t in chas_tables}
     expected_files |= {v["snapshot"] for v in load_yaml(CONFIG_DIR / "cdc_svi.yaml")["vintages"].values()}
     chas = "hud_chas/2018thru2022/050/Table9.csv"
     assert sources[chas] == sha256_file(snapshot_dir / chas)
     boundaries = {p for p in sources if p.startswith(("census_geo/", "config/"))}
     assert set(sources) - boundaries == expected_files
     assert "census_geo/aiannh/2019/cb_2019_us_aiannh_500k.gpkg" in boundaries
+    assert "census_geo/relationship/tab20_tract20_tract10_CA_WA.csv" in boundaries  # read by ref_tract_relationship
     assert all(sources[p] for p in boundaries)
     assert set(manifest["checks_passed"]) >= {
         "census_api_raw:gx_census_api_raw",

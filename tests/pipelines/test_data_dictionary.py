@@ -1,7 +1,7 @@
 """docs/data_dictionary.md is generated from the SQL model headers and must match them."""
 
+from assets.settings import PROJECT_ROOT
 from pipelines.data_dictionary import render
-from pipelines.settings import PROJECT_ROOT
 
 
 def test_data_dictionary_is_up_to_date() -> None:

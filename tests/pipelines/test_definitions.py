@@ -7,8 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from assets.settings import PROJECT_ROOT, SQL_DIR
 from assets.sql_models import discover_models
-from pipelines.settings import PROJECT_ROOT, SQL_DIR
 
 
 def test_dagster_definitions_validate_passes_for_the_workspace(tmp_path: Path) -> None:
@@ -32,8 +32,8 @@ def test_dagster_definitions_validate_passes_for_the_workspace(tmp_path: Path) -
 
 
 def test_asset_graph_and_sql_dependencies(tmp_path: Path) -> None:
+    from assets.settings import settings_from_env
     from pipelines.definitions import build_definitions
-    from pipelines.settings import settings_from_env
 
     defs = build_definitions(settings_from_env({"SDOH_DATA_DIR": str(tmp_path)}))
     graph = defs.resolve_asset_graph()
@@ -82,6 +82,7 @@ def test_asset_graph_and_sql_dependencies(tmp_path: Path) -> None:
         "dim_geographies",
         "rpt_map_features",
         "rpt_tribal_data_policy",
+        "rpt_source_periods",
         "published_release",
     }
     # Every table a SQL model reads is produced by an asset of the graph (no dangling edge).
@@ -99,6 +100,9 @@ def test_asset_graph_and_sql_dependencies(tmp_path: Path) -> None:
         "seed_reliability_rules",
         "seed_indicators",
     }
+    stacked = graph.get(next(k for k in graph.get_all_asset_keys() if k.to_user_string() == "int_source_estimates"))
+    staging = {k for k in keys if k.startswith("stg_")}
+    assert {p.to_user_string() for p in stacked.parent_keys} == staging | {"int_svi_ranks"}  # union_models
     checks = {k.to_user_string() for k in graph.asset_check_keys}
     assert checks == {
         "census_api_raw:gx_census_api_raw",

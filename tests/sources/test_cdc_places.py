@@ -27,7 +27,8 @@ from sources.cdc_places import (
     parse_places_long,
     read_landed_pages,
 )
-from sources.http_download import DownloadError
+from sources.core.errors import FetchError as DownloadError
+from sources.core.http import LandingSession, RetrySettings
 from tests.sources.loopback import start_loopback, stop_loopback
 
 GIS_2022 = "cdc_places/2022/PLACES__County_Data__GIS_Friendly_Format___2022_release.csv"
@@ -37,6 +38,22 @@ TOKEN = "app-token-SECRET-7f3a"
 DATASET_ID = "h3ej-a9ec"
 WHERE = "stateabbr='CA'"
 FAST = {"backoff_factor": 0.001, "backoff_jitter": 0.0, "backoff_max": 0.05}
+
+
+def socrata_pages(
+    base_url: str,
+    dataset_id: str,
+    landing: Path,
+    *,
+    where: str | None = None,
+    app_token: str | None = None,
+    page_size: int = 50000,
+    **retry: float,
+):
+    """Live paging as the pipeline does it: fetch_socrata on a landing session carrying the app token as a header."""
+    secret_headers = {"X-App-Token": app_token} if app_token else None
+    with LandingSession(landing, RetrySettings(**retry), secret_headers=secret_headers) as session:  # type: ignore[arg-type]
+        return fetch_socrata(session, base_url, dataset_id, where=where, page_size=page_size)
 
 
 def read_long_csv(path: Path, release: str = "2023") -> pl.DataFrame:
@@ -429,7 +446,7 @@ def socrata_rows(csv_path: Path) -> list[dict]:
 def test_live_pages_land_then_parse_like_the_csv(snapshot_dir: Path, tmp_path: Path, long_2023: pl.DataFrame) -> None:
     landing = tmp_path / "raw"
     with SocrataReplay(socrata_rows(snapshot_dir / LONG_2023_CA), TOKEN) as server:
-        pages = fetch_socrata(
+        pages = socrata_pages(
             server.base_url, DATASET_ID, landing, where=WHERE, app_token=TOKEN, page_size=1000, max_retries=3, **FAST
         )
 
@@ -469,7 +486,7 @@ def test_live_rejected_token_never_reaches_the_error(snapshot_dir: Path, tmp_pat
         SocrataReplay(socrata_rows(snapshot_dir / LONG_2023_CA)[:10], TOKEN) as server,
         pytest.raises(DownloadError) as caught,
     ):
-        fetch_socrata(server.base_url, DATASET_ID, tmp_path / "raw", where=WHERE, app_token=wrong, **FAST)
+        socrata_pages(server.base_url, DATASET_ID, tmp_path / "raw", where=WHERE, app_token=wrong, **FAST)
     message = str(caught.value)
     assert "HTTP 403" in message and "invalid app token" in message  # the server echoed the token it was sent
     assert wrong not in message
@@ -477,7 +494,7 @@ def test_live_rejected_token_never_reaches_the_error(snapshot_dir: Path, tmp_pat
 
 def test_landed_page_that_changed_on_disk_is_refused(snapshot_dir: Path, tmp_path: Path) -> None:
     with SocrataReplay(socrata_rows(snapshot_dir / LONG_2023_CA)[:10], TOKEN) as server:
-        [page] = fetch_socrata(server.base_url, DATASET_ID, tmp_path / "raw", where=WHERE, app_token=TOKEN, **FAST)
+        [page] = socrata_pages(server.base_url, DATASET_ID, tmp_path / "raw", where=WHERE, app_token=TOKEN, **FAST)
     page.path.write_text("[]")  # generated tampering
     with pytest.raises(PlacesError, match=rf"{page.path.name}: sha256 is [0-9a-f]{{64}}, but the page was landed with"):
         read_landed_pages([page])

@@ -10,7 +10,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from pipelines.settings import CONFIG_DIR
+from assets.settings import CONFIG_DIR
 from sources.cdc_svi import SviError, SviVintage, load_svi_config, parse_svi
 
 

@@ -21,17 +21,14 @@ import pytest
 import requests
 from polars.testing import assert_frame_equal
 
-from sources.census_api import (
-    ANNOTATION_CODES,
-    MAX_VARIABLES_PER_CALL,
-    CensusApiError,
-    CensusResponseError,
-    LiveFetcher,
-    SnapshotFetcher,
-    parse_table,
-    plan_calls,
-    redact,
-)
+from sources.census_api import CensusApiError, CensusFetcher, CensusResponseError, parse_table, plan_calls
+from sources.census_api.fetch import PACKAGE_BASE_URL
+from sources.census_api.spec import MAX_FIELDS_PER_CALL
+from sources.core.acs_codes import ANNOTATION_CODES
+from sources.core.files import SourceFiles
+from sources.core.http import RetrySettings
+from sources.core.landing import sidecar_path
+from sources.core.redaction import redact
 from tests.sources.census_replay_server import CannedResponse, CensusReplayServer, json_response
 
 KEY = "test-key-123"
@@ -69,29 +66,42 @@ def landing_dir(tmp_path: Path) -> Path:
     return tmp_path / "raw"
 
 
-@pytest.fixture
-def make_fetcher(server: CensusReplayServer, landing_dir: Path) -> Iterator[Callable[..., LiveFetcher]]:
-    """LiveFetchers aimed at the replay server, with tiny backoff so retries cost milliseconds."""
-    made: list[LiveFetcher] = []
+def census_files(mode: str, snapshot_dir: Path, landing_dir: Path, base_url: str, **options: object) -> SourceFiles:
+    """The pipeline's own seam (sources.core.files.SourceFiles) in either mode, its Census base URL rewritten to the
+    replay server, with tiny backoff so retries cost milliseconds."""
+    retry = {"max_retries": 3, "backoff_factor": 0.01, "backoff_jitter": 0.01, "timeout_seconds": 5.0}
+    retry.update({k: v for k, v in options.items() if k in retry})
+    return SourceFiles(
+        mode,
+        snapshot_dir,
+        landing_dir,
+        retry=RetrySettings(**retry),  # type: ignore[arg-type]
+        credentials={"CENSUS_API_KEY": options.get("api_key", KEY) or ""},  # type: ignore[dict-item]
+        rewrites={PACKAGE_BASE_URL: base_url},
+    )
 
-    def _make(**overrides: object) -> LiveFetcher:
-        options: dict = {
-            "base_url": server.base_url,
-            "api_key": KEY,
-            "landing_dir": landing_dir,
-            "max_retries": 3,
-            "backoff_factor": 0.01,
-            "backoff_jitter": 0.01,
-            "timeout_seconds": 5.0,
-        }
-        options.update(overrides)
-        fetcher = LiveFetcher(**options)
+
+@pytest.fixture
+def make_fetcher(
+    server: CensusReplayServer, landing_dir: Path, snapshot_dir: Path
+) -> Iterator[Callable[..., CensusFetcher]]:
+    """Live CensusFetchers (the census package on a landing session) aimed at the replay server."""
+    made: list[CensusFetcher] = []
+
+    def _make(**overrides: object) -> CensusFetcher:
+        base_url = str(overrides.pop("base_url", server.base_url))
+        fetcher = CensusFetcher(census_files("live", snapshot_dir, landing_dir, base_url, **overrides))
         made.append(fetcher)
         return fetcher
 
     yield _make
     for fetcher in made:
         fetcher.session.close()
+
+
+def snapshot_fetcher(snapshot_dir: Path, tmp: Path, base_url: str = PACKAGE_BASE_URL) -> CensusFetcher:
+    """The same code path in snapshot mode: the census package is answered with the snapshot file."""
+    return CensusFetcher(census_files("snapshot", snapshot_dir, tmp / "unused-landing", base_url))
 
 
 def b19013_request():
@@ -104,11 +114,12 @@ def snapshot_rows(snapshot_dir: Path, relpath: str) -> list[list]:
 
 
 def landed_bodies(landing_dir: Path) -> list[Path]:
-    return sorted(p for p in landing_dir.rglob("*.json") if not p.name.endswith(".meta.json"))
+    """Every landed answer: data as <name>.<sha256[:16]>.json, other statuses as <name>.<sha256[:16]>.http<status>."""
+    return sorted(p for p in landing_dir.rglob("*") if p.is_file() and not p.name.endswith(".meta.json"))
 
 
 def sidecar(body_path: Path) -> dict:
-    return json.loads(body_path.with_suffix(".meta.json").read_text())
+    return json.loads(sidecar_path(body_path).read_text())
 
 
 def assert_key_nowhere(landing_dir: Path, *messages: str, key: str = KEY) -> None:
@@ -169,7 +180,8 @@ def test_503_then_200_is_retried_and_every_body_is_landed(
 ) -> None:
     """A 503 is retried and the second answer is used: exactly 2 requests, both carrying the key; the frame parsed
     from the live answer equals the one parsed from the snapshot (King County 89418 ± 784); both bodies (the 503
-    page too) are landed as <name>.<sha256[:16]>.json with a .meta.json sidecar whose url has no key."""
+    page too, as <name>.<sha256[:16]>.http503) are landed as <name>.<sha256[:16]>.json with a .meta.json sidecar
+    whose url has no key."""
     server.enqueue(SERVICE_UNAVAILABLE)
     request = b19013_request()
 
@@ -180,7 +192,7 @@ def test_503_then_200_is_retried_and_every_body_is_landed(
     assert all(r.params["key"] == [KEY] for r in server.requests)
     assert server.requests[0].get_variables == ["NAME", *B19013_VARIABLES]
 
-    snapshot = SnapshotFetcher(snapshot_dir, base_url=server.base_url).fetch(request)
+    snapshot = snapshot_fetcher(snapshot_dir, landing_dir.parent, server.base_url).fetch(request)
     live_frame = parse_table([live])
     assert_frame_equal(live_frame, parse_table([snapshot]))
     assert live_frame.height == 2 * COUNTIES_2018
@@ -198,7 +210,8 @@ def test_503_then_200_is_retried_and_every_body_is_landed(
     for path in bodies:
         digest = hashlib.sha256(path.read_bytes()).hexdigest()
         meta = sidecar(path)
-        assert path.name == f"B19013.part0.{digest[:16]}.json"
+        suffix = ".json" if meta["status"] == 200 else f".http{meta['status']}"
+        assert path.name == f"B19013.part0.{digest[:16]}{suffix}"
         assert meta["sha256"] == digest and meta["bytes"] == path.stat().st_size
         assert meta["url"] == live.url
     assert_key_nowhere(landing_dir)
@@ -210,12 +223,13 @@ def test_503_then_200_is_retried_and_every_body_is_landed(
 def test_table_over_49_variables_takes_two_calls_and_stacks(
     server: CensusReplayServer, make_fetcher, landing_dir: Path, snapshot_dir: Path
 ) -> None:
-    """60 variables of S2301 are planned as 2 calls (49 + 11); the server gets exactly 2 GETs, each asking NAME
-    plus at most 49 variables (<= 50 in `get`), together every variable once; the stacked frame has 60 variables
-    x 3220 counties and equals the frame parsed from the snapshot."""
+    """60 variables of S2301 are planned as 2 calls (48 + 12); the census package sends each as one GET asking
+    NAME plus at most 48 variables (<= 49 fields, so it neither splits a call nor adds GEO_ID), together every
+    variable once; the stacked frame has 60 variables x 3220 counties and equals the frame parsed from the
+    snapshot through the same code path."""
     assert len(S2301_VARIABLES) == 60
     calls = plan_calls("2018", "acs/acs5/subject", "county", "S2301", S2301_VARIABLES)
-    assert [len(c.variables) for c in calls] == [49, 11]
+    assert [len(c.variables) for c in calls] == [48, 12]
 
     fetcher = make_fetcher()
     responses = [fetcher.fetch(c) for c in calls]
@@ -225,14 +239,14 @@ def test_table_over_49_variables_takes_two_calls_and_stacks(
     for recorded in server.requests:
         assert recorded.path == "/data/2018/acs/acs5/subject"
         get = recorded.get_variables
-        assert get[0] == "NAME" and len(get) <= MAX_VARIABLES_PER_CALL
+        assert get[0] == "NAME" and len(get) <= MAX_FIELDS_PER_CALL
         asked += get[1:]
     assert asked == list(S2301_VARIABLES)
 
     table = parse_table(responses)
     assert table.height == 60 * COUNTIES_2018
     assert table["variable"].n_unique() == 60 and table["geoid"].n_unique() == COUNTIES_2018
-    snapshot = SnapshotFetcher(snapshot_dir)
+    snapshot = snapshot_fetcher(snapshot_dir, landing_dir.parent)
     expected = parse_table([snapshot.fetch(c) for c in calls])
     assert_frame_equal(table.sort("variable", "geoid"), expected.sort("variable", "geoid"))
     assert [p.name.split(".")[1] for p in landed_bodies(landing_dir)] == ["part0", "part1"]
@@ -468,3 +482,36 @@ def test_redact_removes_the_key_from_urls_and_messages() -> None:
     assert redact(f"/data?key={KEY}&for=state:* (Caused by X)") == "/data?key=<redacted>&for=state:* (Caused by X)"
     assert KEY not in redact(f"GET ...&KEY={KEY} failed")
     assert redact("no key here") == "no key here"
+
+
+# --- landing comes before parsing -----------------------------------------------------------------------------------
+
+
+def test_live_answer_is_landed_byte_for_byte_before_anything_parses_it(
+    server: CensusReplayServer, make_fetcher, landing_dir: Path, snapshot_dir: Path
+) -> None:
+    """The census package is handed the landing session, so what it (and then the strict parser) reads is the
+    landed file. Two answers show it: a real answer re-indented (GENERATED: same values, different bytes from the
+    snapshot file) lands byte for byte and the parsed frame is read from exactly those bytes; a body cut off
+    mid-JSON (GENERATED) makes the census package fail to parse, yet it was landed first, byte for byte, and the
+    error names the landed file."""
+    rows = snapshot_rows(snapshot_dir, B19013_FILE)
+    sent = json.dumps(rows, indent=1).encode()
+    assert sent != (snapshot_dir / "census_api" / B19013_FILE).read_bytes()
+    server.enqueue(CannedResponse(200, sent, content_type="application/json;charset=utf-8"))
+
+    live = make_fetcher().fetch(b19013_request())
+
+    [body] = landed_bodies(landing_dir)
+    assert body.read_bytes() == sent == live.body
+    assert body.name == f"B19013.part0.{hashlib.sha256(sent).hexdigest()[:16]}.json"
+    assert live.source_path == body and sidecar(body)["sha256"] == hashlib.sha256(sent).hexdigest()
+    assert value_of(parse_table([live]), KING, "B19013_001E")["value"] == 89418
+
+    cut = sent[: len(sent) // 2]
+    server.enqueue(CannedResponse(200, cut, content_type="application/json;charset=utf-8"))
+    with pytest.raises(CensusApiError) as raised:
+        make_fetcher().fetch(b19013_request())
+    [broken] = [p for p in landed_bodies(landing_dir) if p != body]
+    assert broken.read_bytes() == cut
+    assert str(broken) in str(raised.value)

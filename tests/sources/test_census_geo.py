@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.settings import CONFIG_DIR
+from assets.settings import CONFIG_DIR
 from sources.census_geo import (
     BoundaryError,
     add_equal_area_km2,

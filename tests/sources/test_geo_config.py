@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.settings import CONFIG_DIR
+from assets.settings import CONFIG_DIR
 from sources.census_geo import read_tribes_by_area
+from sources.core.errors import ConfigError
 from sources.geo_config import check_region_counties, check_tribal_approvals, check_tribal_areas_exist, load_geo_config
-from sources.project_config import ConfigError
 
 
 def _config(tmp_path: Path) -> Path:

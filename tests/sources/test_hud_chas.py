@@ -14,16 +14,15 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from pipelines.settings import CONFIG_DIR
+from assets.settings import CONFIG_DIR
+from sources.core.errors import ConfigError
 from sources.hud_chas import (
     ChasConfig,
     ChasError,
-    chas_live_files,
     load_chas_config,
     parse_chas_table,
     read_chas_dictionary,
 )
-from sources.project_config import ConfigError
 
 LOS_ANGELES = "06037"
 KING = "53033"
@@ -343,28 +342,74 @@ def test_bad_label_map_is_a_config_error(tmp_path: Path, config: ChasConfig) -> 
 # --- live zip -----------------------------------------------------------------------------------------------------
 
 
+def _serve_zip(tmp_path: Path, members: dict[str, bytes]):
+    """A loopback stand-in for HUD's download site serving one generated zip; returns (url, server, thread)."""
+    import functools
+    from http.server import SimpleHTTPRequestHandler
+
+    from tests.sources.loopback import start_loopback
+
+    site = tmp_path / "site"
+    site.mkdir()
+    with zipfile.ZipFile(site / "2018thru2022-050-csv.zip", "w") as archive:
+        for name, body in members.items():
+            archive.writestr(name, body)
+
+    class Quiet(SimpleHTTPRequestHandler):
+        def log_message(self, *args: object) -> None:
+            pass
+
+    httpd, thread = start_loopback(functools.partial(Quiet, directory=str(site)), "hud-replay")
+    return f"http://127.0.0.1:{httpd.server_address[1]}/2018thru2022-050-csv.zip", httpd, thread
+
+
 def test_live_zip_members_are_found_by_name_and_landed(tmp_path: Path, config: ChasConfig, snapshot_dir: Path) -> None:
-    zip_path = tmp_path / "2018thru2022-050-csv.zip"  # generated zip around the real table
+    """Live mode through the one seam: HUD's zip (GENERATED around the real table 9, plus a decoy Table19.csv) is
+    downloaded from a loopback server and landed, then table 9 is found by file name in its folder, extracted and
+    landed under its content hash with a sidecar naming the zip and member."""
+    from dataclasses import replace
+
+    from sources.core.errors import SourceError
+    from sources.core.files import SourceFiles
+    from sources.hud_chas import table_source
+    from tests.sources.loopback import stop_loopback
+
     real = (snapshot_dir / config.tables[9].snapshot).read_bytes()
-    with zipfile.ZipFile(zip_path, "w") as archive:
-        archive.writestr("2018thru2022-050-csv/050/Table9.csv", real)
-        archive.writestr("2018thru2022-050-csv/050/Table19.csv", b"not this one")
+    url, httpd, thread = _serve_zip(
+        tmp_path,
+        {"2018thru2022-050-csv/050/Table9.csv": real, "2018thru2022-050-csv/050/Table19.csv": b"not this one"},
+    )
     landing = tmp_path / "landing"
+    files = SourceFiles("live", snapshot_dir, landing)
+    try:
+        live = replace(config, live_url=url)
+        landed = files.get_one(table_source(live, 9))
+        again = files.get_one(table_source(live, 9))
+        with pytest.raises(SourceError, match=r"no member named Table8.csv; the zip holds: .*Table9.csv"):
+            files.get_one(table_source(live, 8))
+    finally:
+        stop_loopback(httpd, thread)
     sha = _manifest_sha256(snapshot_dir, "hud_chas/2018thru2022/050/Table9.csv")
-    landed = chas_live_files(zip_path, landing, {9: config.tables[9].member})
-    assert landed == {9: landing / f"Table9.{sha[:16]}.csv"}
-    assert landed[9].read_bytes() == real
-    meta = json.loads(landed[9].with_name(landed[9].name + ".meta.json").read_text())
+    assert landed.path == landing / "hud_chas" / f"Table9.{sha[:16]}.csv"
+    assert (
+        landed.path.read_bytes() == real and landed.sha256 == sha and landed.shown == f"hud_chas/Table9.{sha[:16]}.csv"
+    )
+    meta = json.loads(landed.path.with_name(landed.path.name + ".meta.json").read_text())
     assert (meta["member"], meta["sha256"], meta["bytes"]) == ("2018thru2022-050-csv/050/Table9.csv", sha, len(real))
-    assert chas_live_files(zip_path, landing, [9]) == landed  # same bytes, same name: nothing rewritten
-    with pytest.raises(ChasError, match=r"table 8: no member named Table8.csv; the zip holds: .*Table9.csv"):
-        chas_live_files(zip_path, landing, [8])
+    assert meta["zip"].startswith("hud_chas/2018thru2022-050-csv.") and meta["zip"].endswith(".zip")
+    assert again == landed  # same bytes, same name: nothing rewritten
+    assert len(list((landing / "hud_chas").glob("2018thru2022-050-csv.*.zip"))) == 1
 
 
-def test_live_zip_with_two_candidates_is_an_error(tmp_path: Path) -> None:
-    zip_path = tmp_path / "generated.zip"
-    with zipfile.ZipFile(zip_path, "w") as archive:
-        archive.writestr("a/Table9.csv", b"x")
-        archive.writestr("b/table9.csv", b"y")
-    with pytest.raises(ChasError, match="table 9: 2 members"):
-        chas_live_files(zip_path, tmp_path / "landing", [9])
+def test_live_zip_with_two_candidates_is_an_error(tmp_path: Path, snapshot_dir: Path) -> None:
+    from sources.core.errors import SourceError
+    from sources.core.files import SourceFile, SourceFiles, ZipMember
+    from tests.sources.loopback import stop_loopback
+
+    url, httpd, thread = _serve_zip(tmp_path, {"a/Table9.csv": b"x", "b/table9.csv": b"y"})  # generated
+    try:
+        spec = ZipMember(url, "hud_chas/generated.zip", "Table9.csv", "hud_chas/Table9.csv")
+        with pytest.raises(SourceError, match="2 members"):
+            SourceFiles("live", snapshot_dir, tmp_path / "landing").get(SourceFile("table 9", "unused", spec))
+    finally:
+        stop_loopback(httpd, thread)

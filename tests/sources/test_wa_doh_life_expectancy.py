@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from sources.wa_doh_life_expectancy import LifeExpectancyError, life_expectancy_path, parse_life_expectancy
+from sources.wa_doh import LifeExpectancyError, life_expectancy_path, parse_life_expectancy
 
 
 def test_reads_the_2016_2020_tracts(snapshot_dir: Path) -> None:

@@ -12,17 +12,14 @@ from __future__ import annotations
 
 import math
 
-import duckdb
 import pytest
 
-from assets.sql_models import load_macros
-from pipelines.settings import SQL_DIR
+from tests.sql.sql_harness import connect
 
 
 @pytest.fixture(scope="module")
 def con():
-    c = duckdb.connect()
-    load_macros(c, SQL_DIR)
+    c = connect()
     yield c
     c.close()
 

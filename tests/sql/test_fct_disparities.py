@@ -11,8 +11,7 @@ import math
 import duckdb
 import pytest
 
-from assets.sql_models import load_macros, read_model
-from pipelines.settings import SQL_DIR
+from tests.sql.sql_harness import connect, model_sql
 
 Z = 1.645
 
@@ -46,8 +45,7 @@ GROUPS = ["white_nh", "black_nh", "hispanic", "asian_nh", "other_nh"]
 
 
 def run_model(reference: str = "most_favourable", fallback: str | None = "white_nh") -> duckdb.DuckDBPyConnection:
-    con = duckdb.connect()
-    load_macros(con, SQL_DIR)
+    con = connect()
     for schema in ("marts", "seeds"):
         con.execute(f"create schema {schema}")
     con.execute(
@@ -75,7 +73,7 @@ def run_model(reference: str = "most_favourable", fallback: str | None = "white_
            2 as min_groups_for_summary, 1.645 as significance_z""",
         [reference, fallback],
     )
-    sql = read_model(SQL_DIR / "marts" / "fct_disparities.sql").sql
+    sql = model_sql("marts/fct_disparities.sql")
     con.execute(f"create table result as {sql}")
     return con
 

@@ -13,7 +13,8 @@ Why the MOE column is null here: CDC publishes MOEs as variables of their own (`
 Missing values: CDC writes -999 where a value could not be computed (Rio Arriba County NM in 2018), and ACS
 annotation codes come through in a few cells (a -555555555 ``M_GROUPQ`` in 2022). Each becomes a null estimate
 with the reason in ``annotation``, never a number: read as numbers they would wreck every rank. ACS codes get the
-same reasons as in the Census API parser (``sources/census_api.py``) so downstream rules treat them alike.
+same reasons as in the Census API parser (both take them from ``sources/core/acs_codes.py``), so downstream rules
+treat them alike.
 
 Why strict: a county code that is not 1-5 digits, a county listed twice, or a value that is not a number (or is
 negative without being one of those codes) is an :class:`SviError` naming the file, the record (line number and
@@ -24,16 +25,17 @@ FIPS), the field and the value. CDC stores codes without leading zeros in 2022 (
 from __future__ import annotations
 
 import csv
-import hashlib
 import io
 import re
-from dataclasses import dataclass
 from pathlib import Path
 
 import polars as pl
 
-from sources.census_api import ANNOTATION_CODES
-from sources.project_config import ConfigError, load_yaml
+from sources.core.acs_codes import ANNOTATION_CODES
+from sources.core.errors import SourceError
+from sources.core.hashing import sha256_bytes
+from sources.core.landing import LandedFile
+from sources.core.patterns import SIGNED_NUMBER
 
 DATASET = "cdc_svi"
 VARIABLE_PREFIXES = ("E", "M", "EP", "MP", "EPL", "SPL", "RPL", "F")
@@ -45,7 +47,6 @@ MISSING_CODES: dict[float, str] = {
 }
 
 _VARIABLE = re.compile(rf"^(?:{'|'.join(VARIABLE_PREFIXES)})_[A-Z0-9]+$")
-_NUMBER = re.compile(r"^[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?$")
 _FIPS = re.compile(r"^\d{1,5}$")
 _ST = re.compile(r"^\d{1,2}$")
 _VINTAGE = re.compile(r"^\d{4}$")
@@ -67,52 +68,18 @@ SCHEMA = {
 }
 
 
-class SviError(ValueError):
+class SviError(SourceError):
     """A CDC SVI file breaks its contract; the message names file, record, field and value."""
 
 
-@dataclass(frozen=True)
-class SviVintage:
-    """One release in ``config/cdc_svi.yaml``."""
-
-    vintage: str
-    period: str  # the ACS 5-year period it is built from
-    snapshot: str  # relative to the snapshot folder
-    live_url: str  # not verified from the development sandbox; see the config
-
-    def snapshot_path(self, snapshot_dir: Path) -> Path:
-        return Path(snapshot_dir) / self.snapshot
-
-
-def load_svi_config(path: Path) -> dict[str, SviVintage]:
-    """Read and check ``config/cdc_svi.yaml``: vintage -> file, ACS period and live URL."""
-    raw = load_yaml(Path(path))
-    if not isinstance(raw, dict) or not isinstance(raw.get("vintages"), dict) or not raw["vintages"]:
-        raise ConfigError(f"{path}: expected `vintages`, a mapping of release year -> snapshot and period")
-    pattern = raw.get("live_url")
-    if not isinstance(pattern, str) or "{vintage}" not in pattern:
-        raise ConfigError(f"{path}: field live_url has value {pattern!r}; it must contain {{vintage}}")
-    out: dict[str, SviVintage] = {}
-    for key, entry in raw["vintages"].items():
-        vintage = str(key)
-        if not _VINTAGE.match(vintage) or not isinstance(entry, dict):
-            raise ConfigError(f"{path}: vintages entry {key!r} must be a year with a mapping")
-        period = str(entry.get("period") or "")
-        if not _PERIOD.match(period):
-            raise ConfigError(f"{path}: vintage {vintage} field period has value {entry.get('period')!r}")
-        if not entry.get("snapshot"):
-            raise ConfigError(f"{path}: vintage {vintage} lacks field `snapshot`")
-        out[vintage] = SviVintage(vintage, period, str(entry["snapshot"]), pattern.format(vintage=vintage))
-    return out
-
-
-def parse_svi(path: Path, vintage: str, period: str) -> pl.DataFrame:
+def parse_svi(path: Path, vintage: str, period: str, shown: str | None = None) -> pl.DataFrame:
     """One row per county and variable: vintage, period, dataset, variable, geo_level, geoid, geo_name, estimate,
     moe (always null; see the module docstring), annotation, source_file, source_sha256.
 
     ``variable`` is the CDC column name lower-cased, for every E_, M_, EP_, MP_, EPL_, SPL_, RPL_ and F_ column
     present (E_TOTPOP must be). ``estimate`` is null only for -999 and ACS annotation codes, with the reason in
-    ``annotation`` (for example "-999: missing (CDC SVI)"); otherwise annotation is null.
+    ``annotation`` (for example "-999: missing (CDC SVI)"); otherwise annotation is null. ``shown`` is the path
+    written to ``source_file`` (relative to the snapshot or landing folder); errors name the real path.
     """
     path = Path(path)
     vintage, period = str(vintage), str(period)
@@ -187,15 +154,15 @@ def parse_svi(path: Path, vintage: str, period: str) -> pl.DataFrame:
         pl.col("geoid", "geo_name", "estimate"),
         pl.lit(None, dtype=pl.Float64).alias("moe"),
         pl.col("annotation"),
-        pl.lit(str(path)).alias("source_file"),
-        pl.lit(hashlib.sha256(body).hexdigest()).alias("source_sha256"),
+        pl.lit(shown or str(path)).alias("source_file"),
+        pl.lit(sha256_bytes(body)).alias("source_sha256"),
     )
 
 
 def _value(record: str, field: str, raw: str) -> tuple[float | None, str | None]:
     """A number, or None with the reason for a missing-value code; anything else names the cell."""
     value = raw.strip()
-    if not _NUMBER.match(value):
+    if not SIGNED_NUMBER.fullmatch(value):
         raise SviError(f"{record} field {field} has value {raw!r}")
     number = float(value)
     if number in MISSING_CODES:
@@ -203,3 +170,8 @@ def _value(record: str, field: str, raw: str) -> tuple[float | None, str | None]
     if number < 0:
         raise SviError(f"{record} field {field} has value {raw!r}: negative, and not a known missing-value code")
     return number, None
+
+
+def parse_svi_file(landed: LandedFile, vintage: str, period: str) -> pl.DataFrame:
+    """Parse one landed (or snapshot) SVI file, naming it in ``source_file`` as people see it."""
+    return parse_svi(landed.path, vintage, period, landed.shown)

@@ -1,6 +1,7 @@
-"""Live downloads (sources/http_download.py) against a real HTTP server on 127.0.0.1; never the internet.
+"""Live downloads (sources/core/http.py, the landing session every live source uses) against a real HTTP server on
+127.0.0.1; never the internet.
 
-Nothing in the project is mocked: ``download_to_landing`` makes real GETs through ``requests``/urllib3 to a stdlib
+Nothing in the project is mocked: ``LandingSession.fetch`` makes real GETs through ``requests``/urllib3 to a stdlib
 ``ThreadingHTTPServer`` in a background thread, which answers each path with a script of responses (the last one
 repeats). The file served in the main test is a shapefile zip built at test time from the real snapshot's
 Washington tracts; the other answers (503 pages, a 404, a cut-off body) are small generated texts. Each test checks
@@ -23,8 +24,20 @@ from pathlib import Path
 import geopandas as gpd
 import pytest
 
-from sources.http_download import DownloadError, LandedFile, download_to_landing, find_member
+from sources.core.errors import FetchError as DownloadError
+from sources.core.http import LandingSession, RetrySettings
+from sources.core.landing import LandedFile
+from sources.core.zips import gdal_path as find_member
 from tests.sources.loopback import start_loopback, stop_loopback
+
+
+def download_to_landing(
+    url: str, landing_dir: Path, relpath: str, *, secret_params: dict[str, str] | None = None, **retry: float
+) -> LandedFile:
+    """One GET through the pipeline's landing session, as every live source makes it."""
+    with LandingSession(landing_dir, RetrySettings(**retry), secrets=secret_params) as session:  # type: ignore[arg-type]
+        return session.fetch(url, relpath)
+
 
 WA_TRACTS_2010 = "census_geo/tract/2010_wa/cb_2018_53_tract_500k.json"
 WA_TRACT_COUNT = 1454
@@ -162,7 +175,7 @@ def test_downloads_snapshot_tract_zip_lands_it_by_hash_and_geopandas_reads_it(
 
     assert server.count(path) == 1
     expected = landing_dir / "census_geo" / f"cb_2018_53_tract_500k.{digest[:16]}.zip"
-    assert landed == LandedFile(expected, digest, url, len(wa_tract_zip))
+    assert landed == LandedFile(expected, digest, url, len(wa_tract_zip), "census_geo/" + expected.name)
     assert expected.read_bytes() == wa_tract_zip
     meta = meta_of(expected)
     assert {k: meta[k] for k in ("url", "status", "sha256", "bytes")} == {

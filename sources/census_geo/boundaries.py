@@ -1,4 +1,4 @@
-"""Census cartographic boundary files: county identifiers from the TopoJSON county layers.
+"""Census cartographic boundary files: county identifiers, boundary layers, the tract relationship file, tribes.
 
 Snapshot: ``census_geo/county/<vintage>_us_atlas/counties-10m.json`` (Census GENZ cartographic boundaries as
 TopoJSON, 5-digit ``id`` and ``name``). Two vintages are read because county FIPS changed: the 2017 file has
@@ -15,6 +15,10 @@ from pathlib import Path
 
 import polars as pl
 
+from sources.core.errors import SourceError
+from sources.core.landing import LandedFile
+from sources.core.zips import gdal_path
+
 COUNTY_BOUNDARY_VINTAGES = ("2017", "2023")
 
 
@@ -22,8 +26,16 @@ def county_boundary_path(snapshot_dir: Path, vintage: str) -> Path:
     return Path(snapshot_dir) / "census_geo" / "county" / f"{vintage}_us_atlas" / "counties-10m.json"
 
 
-def read_county_ids(path: Path, vintage: str) -> pl.DataFrame:
-    """One row per county in a TopoJSON county layer: geoid, state_fips, county_name, boundary_vintage."""
+def read_county_ids(path: Path | LandedFile, vintage: str, spec: dict | None = None) -> pl.DataFrame:
+    """One row per county in a county layer: geoid, state_fips, county_name, boundary_vintage.
+
+    A TopoJSON layer (the snapshot's) is read as JSON, with no geometry library; a Census Bureau zip (live) is read
+    without geometries through pyogrio, with the layer's ``live_id_field``/``live_name_field``.
+    """
+    if isinstance(path, LandedFile):
+        path = path.path
+    if Path(path).suffix.lower() == ".zip":
+        return _county_ids_from_zip(Path(path), vintage, spec or {})
     topo = json.loads(Path(path).read_text())
     try:
         geometries = topo["objects"]["counties"]["geometries"]
@@ -38,12 +50,25 @@ def read_county_ids(path: Path, vintage: str) -> pl.DataFrame:
     return pl.DataFrame(rows).with_columns(pl.lit(vintage).alias("boundary_vintage"))
 
 
+def _county_ids_from_zip(path: Path, vintage: str, spec: dict) -> pl.DataFrame:
+    import pyogrio
+
+    id_field, name_field = spec.get("live_id_field", "GEOID"), spec.get("live_name_field", "NAME")
+    frame = pyogrio.read_dataframe(gdal_path(path), read_geometry=False, columns=[id_field, name_field])
+    rows = []
+    for n, (geoid, name) in enumerate(zip(frame[id_field], frame[name_field], strict=True)):
+        if not re.fullmatch(r"\d{5}", str(geoid)):
+            raise BoundaryError(f"{path}: county feature #{n} has {id_field} {geoid!r}; expected 5 digits")
+        rows.append({"geoid": str(geoid), "state_fips": str(geoid)[:2], "county_name": name})
+    return pl.DataFrame(rows).with_columns(pl.lit(vintage).alias("boundary_vintage"))
+
+
 # ---------------------------------------------------------------------------------------------------------------
 # Boundary geometries (issue 11). geopandas and shapely are imported inside the functions: the code location
 # imports this module, and must stay quick to reload.
 
 
-class BoundaryError(ValueError):
+class BoundaryError(SourceError):
     """A boundary file breaks its contract: unknown CRS, missing id field, malformed id, unreadable file."""
 
 
@@ -60,20 +85,28 @@ def boundary_sources(snapshot_dir: Path, spec: dict) -> list[Path]:
     return paths
 
 
-def read_boundary_layer(name: str, spec: dict, paths: list[str | Path], *, live: bool = False):
+def read_boundary_layer(name: str, spec: dict, paths: list[str | Path | LandedFile], *, live: bool = False):
     """Read one boundary layer into a GeoDataFrame in EPSG:4326 with geo_type, geo_vintage, geoid, name, state_fips.
 
     Returns ``(frame, stats)`` where stats counts features read, duplicates dropped, features outside the layer's
     states and geometries repaired with ``make_valid``. The file's own CRS is used; a file without one is read in
-    the layer's ``declared_crs`` (TopoJSON has no CRS field); with neither, it is an error.
+    the layer's ``declared_crs`` (TopoJSON has no CRS field); with neither, it is an error. A landed Census Bureau
+    zip is opened in place (``zip://...!member.shp``) with the layer's ``live_id_field``/``live_name_field``;
+    ``source_file`` is the landed file's path as people see it.
     """
     import geopandas as gpd
     import pandas as pd
 
-    id_field = spec.get("live_id_field", spec["id_field"]) if live else spec["id_field"]
-    name_field = spec.get("live_name_field", spec.get("name_field")) if live else spec.get("name_field")
     frames = []
-    for path in paths:
+    for item in paths:
+        shown = item.shown if isinstance(item, LandedFile) else None
+        path: str | Path = item.path if isinstance(item, LandedFile) else item
+        zipped = live or str(path).lower().endswith(".zip") or str(path).startswith("zip://")
+        if str(path).lower().endswith(".zip"):
+            path = gdal_path(Path(path))
+        id_field = spec.get("live_id_field", spec["id_field"]) if zipped else spec["id_field"]
+        name_field = spec.get("live_name_field", spec.get("name_field")) if zipped else spec.get("name_field")
+        live = zipped
         try:
             frame = gpd.read_file(path, layer=spec["layer"]) if spec.get("layer") and not live else gpd.read_file(path)
         except Exception as exc:  # pyogrio raises DataSourceError and others
@@ -95,7 +128,7 @@ def read_boundary_layer(name: str, spec: dict, paths: list[str | Path], *, live:
                 {
                     "geoid": frame[id_field].astype("string"),
                     "name": frame[name_field].astype("string") if name_field in frame.columns else pd.NA,
-                    "source_file": str(path),
+                    "source_file": shown or str(path),
                 },
                 geometry=frame.geometry,
                 crs="EPSG:4326",

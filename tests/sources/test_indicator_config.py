@@ -6,8 +6,8 @@ import shutil
 
 import pytest
 
-from pipelines.settings import CONFIG_DIR
-from sources.project_config import ConfigError, load_project_config
+from assets.settings import CONFIG_DIR
+from sources.indicator_config import ConfigError, load_project_config
 
 
 def test_shipped_config_expands_to_groups_and_variables() -> None:

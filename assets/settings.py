@@ -1,7 +1,8 @@
 """Settings read from environment variables, each with a default that works on a fresh clone.
 
 Kept free of Dagster so the CLI, the tests and the code location share one definition of where the
-snapshot, the working data and the published files live.
+snapshot, the working data and the published files live. It lives in ``assets/`` (below the code location in
+``pipelines/``) because the resource and the release writer read it.
 """
 
 from __future__ import annotations

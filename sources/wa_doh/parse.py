@@ -14,12 +14,15 @@ No Dagster import.
 from __future__ import annotations
 
 import csv
-import hashlib
 import io
 import re
 from pathlib import Path
 
 import polars as pl
+
+from sources.core.errors import SourceError
+from sources.core.files import SourceFile
+from sources.core.hashing import sha256_bytes
 
 HEADER = ["County Name", "Census Tract", "Life Expectancy", "Lower CI", "Upper CI"]
 MARKERS = {
@@ -31,22 +34,26 @@ DATASET = "wa_doh/life_expectancy"
 VARIABLE = "life_expectancy_at_birth"
 
 
-class LifeExpectancyError(ValueError):
+class LifeExpectancyError(SourceError):
     """A WTN life expectancy file breaks its contract; the message names file, record, field and value."""
 
 
-def life_expectancy_path(snapshot_dir: Path, vintage: str) -> Path:
-    """The file for a period ending in ``vintage`` (5-year periods: 2020 -> ``_16_20``)."""
+def life_expectancy_relpath(vintage: str) -> str:
+    """The snapshot file for a period ending in ``vintage`` (5-year periods: 2020 -> ``_16_20``)."""
     end = int(vintage)
-    return (
-        Path(snapshot_dir)
-        / "wa_doh"
-        / "life_expectancy_tract"
-        / f"Life_Expectancy_at_Birth_{(end - 4) % 100:02d}_{end % 100:02d}.csv"
-    )
+    return f"wa_doh/life_expectancy_tract/Life_Expectancy_at_Birth_{(end - 4) % 100:02d}_{end % 100:02d}.csv"
 
 
-def parse_life_expectancy(path: Path, vintage: str) -> pl.DataFrame:
+def life_expectancy_path(snapshot_dir: Path, vintage: str) -> Path:
+    return Path(snapshot_dir) / life_expectancy_relpath(vintage)
+
+
+def life_expectancy_source(vintage: str) -> SourceFile:
+    """Where a period's file comes from: the snapshot in both modes (WTN has no stable download URL)."""
+    return SourceFile(f"WA DOH life expectancy {vintage}", life_expectancy_relpath(vintage), live=None)
+
+
+def parse_life_expectancy(path: Path, vintage: str, shown: str | None = None) -> pl.DataFrame:
     """One row per tract: vintage, period, dataset, variable, geo_level, geoid, geo_name, estimate, ci_low_95,
     ci_high_95, annotation, source_file, source_sha256. The state total row is left out (it is not a tract)."""
     body = Path(path).read_bytes()
@@ -119,6 +126,6 @@ def parse_life_expectancy(path: Path, vintage: str) -> pl.DataFrame:
         pl.lit(VARIABLE).alias("variable"),
         pl.lit("tract").alias("geo_level"),
         pl.all(),
-        pl.lit(str(path)).alias("source_file"),
-        pl.lit(hashlib.sha256(body).hexdigest()).alias("source_sha256"),
+        pl.lit(shown or str(path)).alias("source_file"),
+        pl.lit(sha256_bytes(body)).alias("source_sha256"),
     )

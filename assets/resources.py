@@ -1,0 +1,92 @@
+"""The Dagster resources every asset uses: where source bytes come from (one seam for snapshot and live) and the
+DuckDB warehouse. They live below the assets' code location (``pipelines/`` only assembles them)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import dagster as dg
+from dagster_duckdb import DuckDBResource
+from pydantic import PrivateAttr
+
+from assets.settings import CONFIG_DIR, Settings, settings_from_env
+from sources.core.files import SourceFiles
+from sources.core.http import RetrySettings
+
+CREDENTIALS = ("CENSUS_API_KEY", "SOCRATA_APP_TOKEN")
+CENSUS_PACKAGE_BASE_URL = "https://api.census.gov/data"
+
+
+class SdohSources(dg.ConfigurableResource):
+    """Where the snapshot and the working data are, the run's mode, and the agencies' base URLs.
+
+    ``files`` is the one seam between snapshot and live (:class:`sources.core.files.SourceFiles`): assets ask it for
+    a source spec's bytes and never look at the mode. Credentials are EnvVars, so the UI shows their names only.
+    """
+
+    snapshot_dir: str
+    data_dir: str
+    mode: str = "snapshot"
+    census_api_base_url: str = CENSUS_PACKAGE_BASE_URL
+    census_api_key: str | None = None
+    socrata_app_token: str | None = None
+    config_dir: str = str(CONFIG_DIR)
+    census_geo_base_url: str = "https://www2.census.gov"
+
+    _settings: Settings | None = PrivateAttr(default=None)
+    _files: SourceFiles | None = PrivateAttr(default=None)
+
+    @property
+    def settings(self) -> Settings:
+        if self._settings is None:
+            self._settings = Settings(
+                Path(self.snapshot_dir),
+                Path(self.data_dir),
+                self.mode,
+                self.census_api_base_url,
+                Path(self.config_dir),
+                self.census_geo_base_url,
+            )
+        return self._settings
+
+    @property
+    def config_path(self) -> Path:
+        return self.settings.config_dir
+
+    @property
+    def files(self) -> SourceFiles:
+        """Source bytes in this run's mode (live answers landed under ``<data_dir>/raw`` first)."""
+        if self._files is None:
+            self._files = SourceFiles(
+                mode=self.mode,
+                snapshot_dir=self.settings.snapshot_dir,
+                landing_dir=self.settings.landing_dir,
+                retry=RetrySettings(),
+                credentials={
+                    "CENSUS_API_KEY": self.census_api_key or "",
+                    "SOCRATA_APP_TOKEN": self.socrata_app_token or "",
+                },
+                rewrites={CENSUS_PACKAGE_BASE_URL: self.census_api_base_url},
+            )
+        return self._files
+
+
+def build_resources(settings: Settings | None = None) -> dict[str, object]:
+    s = settings or settings_from_env()
+    s.warehouse_path.parent.mkdir(parents=True, exist_ok=True)
+    # EnvVars, so the UI shows the variable's name and never its value.
+    secrets = {name: dg.EnvVar(name) if os.environ.get(name) else None for name in CREDENTIALS}
+    return {
+        "sdoh": SdohSources(
+            snapshot_dir=str(s.snapshot_dir),
+            data_dir=str(s.data_dir),
+            mode=s.mode,
+            census_api_base_url=s.census_api_base_url,
+            census_api_key=secrets["CENSUS_API_KEY"],
+            socrata_app_token=secrets["SOCRATA_APP_TOKEN"],
+            config_dir=str(s.config_dir),
+            census_geo_base_url=s.census_geo_base_url,
+        ),
+        "warehouse": DuckDBResource(database=str(s.warehouse_path)),
+    }

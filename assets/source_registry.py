@@ -1,0 +1,30 @@
+"""Every asset that reads upstream files, in one place.
+
+The publish step depends on each of them and assembles the release manifest's source list from their latest
+materializations (each records ``source_files``; see ``assets/provenance.py``). A test fails when an asset in
+``assets/raw/`` is missing here, so a new source cannot be silently left out of the manifest.
+"""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from assets.geographies.geo_boundaries import geo_boundaries
+from assets.geographies.ref_county_geoids import ref_county_geoids
+from assets.geographies.ref_tract_relationship import ref_tract_relationship
+from assets.raw.cdc_places_raw import cdc_places_raw
+from assets.raw.cdc_svi_raw import cdc_svi_raw
+from assets.raw.census_api_raw import census_api_raw
+from assets.raw.hud_chas_raw import hud_chas_raw
+from assets.raw.wa_doh_life_expectancy_raw import wa_doh_life_expectancy_raw
+
+RAW_SOURCE_ASSETS: tuple[dg.AssetsDefinition, ...] = (
+    census_api_raw,
+    wa_doh_life_expectancy_raw,
+    cdc_places_raw,
+    hud_chas_raw,
+    cdc_svi_raw,
+)
+GEOGRAPHY_SOURCE_ASSETS: tuple[dg.AssetsDefinition, ...] = (ref_county_geoids, geo_boundaries, ref_tract_relationship)
+SOURCE_ASSETS = RAW_SOURCE_ASSETS + GEOGRAPHY_SOURCE_ASSETS
+SOURCE_ASSET_KEYS: tuple[dg.AssetKey, ...] = tuple(a.key for a in SOURCE_ASSETS)

@@ -1,0 +1,122 @@
+"""One strict parser for Census Data API answers, live or snapshot: a long Polars frame of cells.
+
+Numbers are parsed from the API's strings; annotation codes and nulls become a null value with the reason. A header
+that lacks a requested variable, or a value that is neither a number, an annotation code nor null, is a
+:class:`CensusResponseError` naming the source, the record, the field and the value.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import polars as pl
+
+from sources.census_api.spec import GEOGRAPHY_COLUMNS, CensusRequest
+from sources.core.acs_codes import ANNOTATION_CODES, NULL_IN_RESPONSE
+from sources.core.errors import SourceError
+
+
+class CensusResponseError(SourceError):
+    """A response was answered but its content breaks the contract (missing variable, non-numeric value)."""
+
+
+@dataclass(frozen=True)
+class FetchedResponse:
+    """Raw bytes of one answered request, where they were read or landed, and how they are shown in provenance."""
+
+    request: CensusRequest
+    body: bytes
+    source_path: Path
+    sha256: str
+    url: str  # without the key
+    shown: str = ""  # relative to the snapshot or landing folder
+
+
+def parse_response(response: FetchedResponse) -> pl.DataFrame:
+    """Parse one API response (snapshot or live) into a long frame: one row per geography x requested variable.
+
+    Columns: vintage, dataset, table, variable, geo_level, geoid, geo_name, raw_value, value, annotation.
+    Numbers are parsed from strings; annotation codes and nulls become a null ``value`` with the reason in
+    ``annotation``. A header that lacks a requested variable, or a value that is neither a number, an
+    annotation code nor null, is an error naming the source, the record, the field and the value.
+    """
+    request = response.request
+    source = str(response.source_path)
+    try:
+        rows = json.loads(response.body)
+    except json.JSONDecodeError as exc:
+        raise CensusResponseError(f"{source}: not a JSON response for {request.describe()}: {exc}") from None
+    if not isinstance(rows, list) or not rows or not all(isinstance(r, list) for r in rows):
+        raise CensusResponseError(f"{source}: expected a JSON array of arrays (header first) for {request.describe()}")
+    header = rows[0]
+    geo_columns = GEOGRAPHY_COLUMNS[request.geography]
+    missing = [v for v in ("NAME", *request.variables, *geo_columns) if v not in header]
+    if missing:
+        raise CensusResponseError(
+            f"{source}: response for {request.describe()} lacks requested variable(s) {', '.join(missing)}"
+        )
+    width = len(header)
+    for n, row in enumerate(rows[1:], start=2):
+        if len(row) != width:
+            raise CensusResponseError(f"{source}: record {n} has {len(row)} fields, header has {width}")
+    body = rows[1:]
+    index = {name: i for i, name in enumerate(header)}
+    columns = {"geo_name": [r[index["NAME"]] for r in body]}
+    geoid = ["".join(r[index[c]] or "" for c in geo_columns) for r in body]
+    frame = pl.DataFrame(
+        {"geoid": geoid, **columns, **{v: [r[index[v]] for r in body] for v in request.variables}},
+        schema={"geoid": pl.String, "geo_name": pl.String, **dict.fromkeys(request.variables, pl.String)},
+    )
+    long = frame.unpivot(
+        index=["geoid", "geo_name"],
+        on=list(request.variables),
+        variable_name="variable",
+        value_name="raw_value",
+    )
+    long = long.with_columns(
+        pl.col("raw_value").str.strip_chars().replace_strict(ANNOTATION_CODES, default=None).alias("annotation")
+    ).with_columns(
+        pl.when(pl.col("raw_value").is_null())
+        .then(pl.lit(NULL_IN_RESPONSE))
+        .otherwise(pl.col("annotation"))
+        .alias("annotation"),
+    )
+    numeric = pl.col("raw_value").str.strip_chars().cast(pl.Float64, strict=False)
+    long = long.with_columns(
+        pl.when(pl.col("annotation").is_null()).then(numeric).otherwise(None).alias("value"),
+    )
+    bad = long.filter(pl.col("annotation").is_null() & pl.col("value").is_null())
+    if bad.height:
+        first = bad.row(0, named=True)
+        raise CensusResponseError(
+            f"{source}: record geoid={first['geoid']} ({first['geo_name']}) field {first['variable']} "
+            f"has non-numeric value {first['raw_value']!r}"
+            + (f" (and {bad.height - 1} more)" if bad.height > 1 else "")
+        )
+    return long.select(
+        pl.lit(request.vintage).alias("vintage"),
+        pl.lit(request.dataset).alias("dataset"),
+        pl.lit(request.table).alias("table"),
+        "variable",
+        pl.lit(request.geography).alias("geo_level"),
+        "geoid",
+        "geo_name",
+        "raw_value",
+        "value",
+        "annotation",
+    )
+
+
+def parse_table(responses: list[FetchedResponse]) -> pl.DataFrame:
+    """Parse the several calls that answer one table and stack them; a variable answered twice is an error."""
+    frames = [parse_response(r) for r in responses]
+    table = pl.concat(frames, how="vertical") if len(frames) > 1 else frames[0]
+    dupes = table.group_by("variable", "geoid").len().filter(pl.col("len") > 1)
+    if dupes.height:
+        row = dupes.row(0, named=True)
+        raise CensusResponseError(
+            f"{responses[0].request.describe()}: geography {row['geoid']} variable {row['variable']} appears {row['len']} times"
+        )
+    return table
