@@ -34,7 +34,7 @@ class FetchedResponse:
     shown: str = ""  # relative to the snapshot or landing folder
 
 
-def parse_response(response: FetchedResponse) -> pl.DataFrame:
+def parse_response(response: FetchedResponse, decoded: dict[str, object] | None = None) -> pl.DataFrame:
     """Parse one API response (snapshot or live) into a long frame: one row per geography x requested variable.
 
     Columns: vintage, dataset, table, variable, geo_level, geoid, geo_name, raw_value, value, annotation.
@@ -45,7 +45,13 @@ def parse_response(response: FetchedResponse) -> pl.DataFrame:
     request = response.request
     source = str(response.source_path)
     try:
-        rows = json.loads(response.body)
+        rows = (
+            decoded[response.sha256]
+            if decoded is not None and response.sha256 in decoded
+            else json.loads(response.body)
+        )
+        if decoded is not None:
+            decoded[response.sha256] = rows
     except json.JSONDecodeError as exc:
         raise CensusResponseError(f"{source}: not a JSON response for {request.describe()}: {exc}") from None
     if not isinstance(rows, list) or not rows or not all(isinstance(r, list) for r in rows):
@@ -111,7 +117,8 @@ def parse_response(response: FetchedResponse) -> pl.DataFrame:
 
 def parse_table(responses: list[FetchedResponse]) -> pl.DataFrame:
     """Parse the several calls that answer one table and stack them; a variable answered twice is an error."""
-    frames = [parse_response(r) for r in responses]
+    decoded: dict[str, object] = {}  # the calls of a wide table answered with the same bytes are decoded once
+    frames = [parse_response(r, decoded) for r in responses]
     table = pl.concat(frames, how="vertical") if len(frames) > 1 else frames[0]
     dupes = table.group_by("variable", "geoid").len().filter(pl.col("len") > 1)
     if dupes.height:
