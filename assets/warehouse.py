@@ -26,11 +26,6 @@ def write_table(warehouse: Any, qualified: str, frame: pl.DataFrame) -> dict[str
         return table_metadata(con, qualified)
 
 
-def relative_paths(frame: pl.DataFrame, column: str, root: Any) -> pl.DataFrame:
-    """Show file paths relative to the snapshot (or landing) root, as a literal prefix, never a pattern."""
-    return frame.with_columns(pl.col(column).str.strip_prefix(f"{root}/"))
-
-
 def create_table_as(con: Any, qualified: str, select_sql: str) -> None:
     """``create or replace table`` in one transaction: on error the previous table stays as it was."""
     con.execute(f"create schema if not exists {qualified.split('.')[0]}")

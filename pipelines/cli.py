@@ -75,6 +75,40 @@ def _release(_: argparse.Namespace) -> int:
     return 0
 
 
+def _compare(args: argparse.Namespace) -> int:
+    """Say whether two releases publish the same numbers (content hashes that ignore release ids and run noise)."""
+    from pathlib import Path
+
+    from assets.publish.release_writer import CONTENT_DIGITS, table_content_hashes
+
+    folders = []
+    for given in (args.first, args.second):
+        path = Path(given)
+        if not path.is_dir():
+            path = settings_from_env().published_dir / "releases" / given
+        if not (path / "manifest.json").is_file():
+            print(
+                f"error: {given} is neither a release folder nor a release id under data/published/releases",
+                file=sys.stderr,
+            )
+            return 2
+        folders.append(path)
+    first, second = (table_content_hashes(f) for f in folders)
+    differing = []
+    for table in sorted(set(first) | set(second)):
+        same = first.get(table) == second.get(table)
+        differing += [] if same else [table]
+        print(
+            f"{table:20} {'same' if same else 'DIFFERS'}  {first.get(table, '-')[:16]}  {second.get(table, '-')[:16]}"
+        )
+    print(f"(rows compared without release_id, in a total order, numbers to {CONTENT_DIGITS} significant digits)")
+    if differing:
+        print(f"the releases differ in: {', '.join(differing)}", file=sys.stderr)
+        return 1
+    print("the releases publish the same tables")
+    return 0
+
+
 def _docs(_: argparse.Namespace) -> int:
     from pipelines.data_dictionary import render
 
@@ -89,6 +123,12 @@ def main(argv: list[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("release", help="materialize every asset and publish a release").set_defaults(func=_release)
     commands.add_parser("docs", help="regenerate docs/data_dictionary.md from the SQL models").set_defaults(func=_docs)
+    compare = commands.add_parser(
+        "compare", help="say whether two releases (ids or folders) publish the same tables, by content"
+    )
+    compare.add_argument("first")
+    compare.add_argument("second")
+    compare.set_defaults(func=_compare)
     args = parser.parse_args(argv)
     return args.func(args)
 

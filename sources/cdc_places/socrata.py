@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from urllib.parse import quote, urlencode
 
 from sources.cdc_places.common import PlacesError
@@ -64,7 +64,5 @@ class SocrataPages:
     secret_headers: Mapping[str, str] = field(default_factory=lambda: {TOKEN_HEADER: APP_TOKEN})
 
     def fetch(self, session: LandingSession) -> list[LandedFile]:
-        from dataclasses import replace
-
         pages = fetch_socrata(session, self.base_url, self.dataset_id, where=self.where, page_size=self.page_size)
         return [replace(p, format=SOCRATA_JSON) for p in pages]

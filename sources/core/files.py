@@ -14,14 +14,14 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Protocol
 
 import requests
 
 from sources.core.errors import FetchError
-from sources.core.hashing import sha256_file
+from sources.core.hashing import sha256_bytes, sha256_file
 from sources.core.http import LandingSession, RetrySettings
 from sources.core.landing import LandedFile, shown_path
 from sources.core.zips import extract_member
@@ -87,8 +87,6 @@ class SourceFile:
 
 
 def _with_format(landed: LandedFile, fmt: str | None) -> LandedFile:
-    from dataclasses import replace
-
     return replace(landed, format=fmt) if fmt else landed
 
 
@@ -125,7 +123,7 @@ class SnapshotSession(requests.Session):
                 break
         public = {k: v for k, v in dict(params or {}).items() if k != "key"}
         shown_url = requests.Request("GET", url, params=public).prepare().url or url
-        landed = LandedFile(path, _sha(body), shown_url, len(body), shown_path(path, self.snapshot_dir))
+        landed = LandedFile(path, sha256_bytes(body), shown_url, len(body), shown_path(path, self.snapshot_dir))
         self.answers.append(landed)
         response = requests.Response()
         response.status_code = 200
@@ -134,12 +132,6 @@ class SnapshotSession(requests.Session):
         response.encoding = "utf-8"
         response.landed = landed  # type: ignore[attr-defined]
         return response
-
-
-def _sha(body: bytes) -> str:
-    from sources.core.hashing import sha256_bytes
-
-    return sha256_bytes(body)
 
 
 @dataclass
