@@ -4,6 +4,7 @@ the BRFSS ``Year`` and a footnote that explains a missing value; and the landed 
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -46,7 +47,7 @@ def parse_places_long(records: Iterable[Mapping[str, Any]], source: str, release
     """
     source_path = Path(source)
     file_digest = sha256_file(source_path) if source_path.is_file() else None
-    records_digest = _Digest()
+    records_digest = hashlib.sha256()  # of records that came from no single file
     has_lines = hasattr(records, "line_num")  # a csv.DictReader: name physical lines
     rows = Rows()
     for number, record in enumerate(records, start=1):
@@ -157,21 +158,6 @@ def _text(fields: Mapping[str, Any], name: str, where: str) -> str:
     if not isinstance(value, str):
         raise PlacesError(f"{where} field {name} has value {value!r}, which is not text")
     return value
-
-
-class _Digest:
-    """sha256 over records streamed in (the digest of records that came from no single file)."""
-
-    def __init__(self) -> None:
-        import hashlib
-
-        self._hash = hashlib.sha256()
-
-    def update(self, data: bytes) -> None:
-        self._hash.update(data)
-
-    def hexdigest(self) -> str:
-        return self._hash.hexdigest()
 
 
 def read_landed_pages(files: Iterable[LandedFile | Path]) -> list[dict[str, Any]]:
