@@ -39,7 +39,9 @@ class GeoConfig:
     """Everything geographic the pipeline reads from ``config/``."""
 
     settings: dict[str, Any]
-    regions: pl.DataFrame  # ach_id, name, state_fips, vintage, example, built_from
+    regions: (
+        pl.DataFrame
+    )  # ach_id, name, state_fips, geo_vintage (the region definition's vintage), example, built_from
     region_members: pl.DataFrame  # ach_id, member_geo_type (county|neighborhood), member_geoid
     neighborhoods: list[Neighborhood]
     tribal_policy: pl.DataFrame  # aiannh_geoid, name, approved_by, approval_reference, approved_on
@@ -224,7 +226,7 @@ def _load_regions(path: Path, neighborhood_ids: set[str]) -> tuple[pl.DataFrame,
                 "ach_id": rid,
                 "name": str(entry["name"]),
                 "state_fips": str(entry["state"]),
-                "vintage": str(entry.get("vintage") or ""),
+                "geo_vintage": str(entry.get("vintage") or ""),
                 "example": bool(entry.get("example", False)),
                 "built_from": "counties" if counties else "neighborhoods",
             }

@@ -122,7 +122,7 @@ def _region_geometries(config, counties, hoods):
         rows.append(
             {
                 "geo_type": "ach",
-                "geo_vintage": region["vintage"] or "config",
+                "geo_vintage": region["geo_vintage"] or "config",
                 "geoid": region["ach_id"],
                 "name": region["name"],
                 "state_fips": region["state_fips"],

@@ -31,7 +31,7 @@ def cdc_places_raw(
         files += landed
         context.log.info(
             f"PLACES release {release}: {frame['geoid'].n_unique():,} counties, "
-            f"{frame['variable'].n_unique()} measure values, BRFSS years {sorted(frame['vintage'].unique())}"
+            f"{frame['variable'].n_unique()} measure values, BRFSS years {sorted(frame['vintage_year'].unique())}"
         )
     metadata = write_table(warehouse, "raw.cdc_places_raw", pl.concat(frames))
     return dg.MaterializeResult(

@@ -60,7 +60,7 @@ def census_api_raw(
             "mode": sdoh.files.mode,
             "api_calls": len(calls),
             "response_files": len(files),
-            "vintages": ", ".join(sorted(frame["vintage"].unique())),
+            "vintages": ", ".join(sorted(frame["vintage_year"].unique())),
             "null_cells_by_reason": dg.MetadataValue.json(
                 {r["annotation"]: r["len"] for r in annotated.iter_rows(named=True)}
             ),

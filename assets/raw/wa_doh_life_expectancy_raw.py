@@ -25,7 +25,7 @@ def wa_doh_life_expectancy_raw(
     context: dg.AssetExecutionContext, sdoh: SdohSources, warehouse: DuckDBResource
 ) -> dg.MaterializeResult:
     spec = load_project_config(sdoh.config_path).indicator_variables
-    vintages = sorted(spec.filter(pl.col("dataset") == DATASET)["vintage"].unique().to_list())
+    vintages = sorted(spec.filter(pl.col("dataset") == DATASET)["vintage_year"].unique().to_list())
     frames, files = [], []
     for vintage in vintages:
         landed = sdoh.files.get_one(life_expectancy_source(vintage))
@@ -40,7 +40,7 @@ def wa_doh_life_expectancy_raw(
         metadata={
             **metadata,
             **source_files_metadata(files, sdoh.files.origin),
-            "periods": ", ".join(result["period"].unique().sort()),
+            "periods": ", ".join(result["vintage"].unique().sort()),
             "null_estimates_by_reason": dg.MetadataValue.json(dict(reasons.iter_rows())),
         }
     )

@@ -21,7 +21,7 @@ SEEDS = {
     "seed_controlled_moe_variables": "Variables whose null MOE in the snapshot is the API's -555555555 (controlled), from config/census_api.yaml.",
     "seed_open_ended_values": "Published values that stand for an open-ended interval (B19013's 2499 and 250001), from config/census_api.yaml.",
     "seed_census_datasets": "Per Census dataset: variable suffixes for estimate and MOE, and whether values carry sampling error (config/census_api.yaml).",
-    "seed_ach_regions": "ACH regions from config/ach_regions.yaml: id, name, state, vintage, example flag, built from counties or neighborhoods.",
+    "seed_ach_regions": "ACH regions from config/ach_regions.yaml: id, name, state, geo_vintage (the region definition's year), example flag, built from counties or neighborhoods.",
     "seed_ach_region_members": "The counties or neighborhoods that make up each ACH region (config/ach_regions.yaml).",
     "seed_neighborhoods": "User-drawn neighborhoods from the GeoJSON files listed in config/ach_regions.yaml (id, name, example flag, file).",
     "seed_tribal_data_policy": (

@@ -5,11 +5,11 @@ description: >-
   of a sum or difference is the square root of the sum of squared MOEs, counting only the largest MOE among zero
   estimates once (ACS handbook, "Understanding and Using ACS Data", 2020, ch. 8; tidycensus moe_sum). A component
   with any missing estimate is missing; one with any unknown MOE has an unknown MOE.
-grain: indicator_id x vintage x geo_level x geoid x group_id x role
+grain: indicator_id x vintage_year x geo_level x geoid x group_id x role
 columns:
   indicator_id: indicator id from config/indicators.yaml
-  vintage: source vintage year
-  period: period label, e.g. 2014-2018
+  vintage_year: source vintage year
+  vintage: period label, e.g. 2014-2018
   geo_level: county or tract
   geo_vintage: tract geography vintage of the source (2010 or 2020; null for counties)
   geoid: GEOID
@@ -33,8 +33,8 @@ columns:
 */
 select
     s.indicator_id,
-    s.vintage,
-    any_value(e.period) as period,
+    s.vintage_year,
+    any_value(e.vintage) as vintage,
     s.geo_level,
     any_value(e.geo_vintage) as geo_vintage,
     e.geoid,
@@ -61,12 +61,12 @@ select
     string_agg(distinct e.moe_annotation, '; ' order by e.moe_annotation) as moe_annotation
 from seeds.seed_indicator_variables as s
 inner join intermediate.int_source_estimates as e
-    on s.vintage = e.vintage
+    on s.vintage_year = e.vintage_year
     and s.dataset = e.dataset
     and s.geo_level = e.geo_level
     and s.variable = e.variable
     and (s.state is null or left(e.geoid, 2) = s.state)
     and (s.county is null or left(e.geoid, 5) = s.county)
 group by
-    s.indicator_id, s.vintage, s.geo_level, e.geoid, s.group_id, s.role, s.method, s.moe_kind, s.moe_published,
+    s.indicator_id, s.vintage_year, s.geo_level, e.geoid, s.group_id, s.role, s.method, s.moe_kind, s.moe_published,
     s.scale, s.aggregation, s.aggregation_note

@@ -8,11 +8,11 @@ description: >-
   independent estimates) or not aggregated at all (medians, published percentages), with the reason. A value is
   built only when the units with data hold at least allocation.min_population_coverage of the target's
   population (all of it for counts); otherwise the row says why it has none.
-grain: indicator_id x vintage x geo_type x geoid x group_id x role
+grain: indicator_id x vintage_year x geo_type x geoid x group_id x role
 columns:
   indicator_id: indicator id
-  vintage: source vintage year
-  period: period label
+  vintage_year: source vintage year
+  vintage: period label
   geo_type: county, ach, aiannh or neighborhood
   geo_vintage: boundary vintage of the target (null for counties; set in int_indicator_values)
   geoid: id of the target
@@ -51,14 +51,14 @@ universe as (
     -- part of an area must show as partial coverage
     select
         m.indicator_id,
-        m.vintage,
+        m.vintage_year,
         m.geo_level as from_geo_level,
         a.to_geo_type,
         a.to_geoid,
         count(*) as n_units_universe,
         sum(a.allocated_population) as universe_population,
         sum(a.weight) as universe_weight
-    from (select distinct indicator_id, vintage, geo_level, geo_vintage from components) as m
+    from (select distinct indicator_id, vintage_year, geo_level, geo_vintage from components) as m
     inner join intermediate.int_geo_allocation as a
         on a.from_geo_level = m.geo_level
         and (m.geo_level = 'county' or a.from_geo_vintage = m.geo_vintage)
@@ -94,7 +94,7 @@ joined as (
         -- population weights when the target has census population, area weights otherwise
         coalesce(
             sum(a.allocated_population) over (
-                partition by c.indicator_id, c.vintage, c.geo_level, a.to_geo_type, a.to_geoid, c.group_id, c.role
+                partition by c.indicator_id, c.vintage_year, c.geo_level, a.to_geo_type, a.to_geoid, c.group_id, c.role
             ),
             0
         ) > 0 as has_population
@@ -108,8 +108,8 @@ joined as (
 aggregated as (
     select
         j.indicator_id,
-        j.vintage,
-        any_value(j.period) as period,
+        j.vintage_year,
+        any_value(j.vintage) as vintage,
         j.to_geo_type as geo_type,
         any_value(j.to_geo_vintage) as to_geo_vintage,
         j.to_geoid as geoid,
@@ -141,7 +141,7 @@ aggregated as (
             filter (where j.estimate is not null) as sum_sq_wmoe
     from joined as j
     group by
-        j.indicator_id, j.vintage, j.to_geo_type, j.to_geoid, j.group_id, j.role, j.method, j.moe_kind,
+        j.indicator_id, j.vintage_year, j.to_geo_type, j.to_geoid, j.group_id, j.role, j.method, j.moe_kind,
         j.moe_published, j.scale, j.aggregation, j.geo_level
 ),
 
@@ -161,7 +161,7 @@ with_coverage as (
     from aggregated as a
     inner join universe as u
         on a.indicator_id = u.indicator_id
-        and a.vintage = u.vintage
+        and a.vintage_year = u.vintage_year
         and a.from_geo_level = u.from_geo_level
         and a.geo_type = u.to_geo_type
         and a.geoid = u.to_geoid
@@ -194,8 +194,8 @@ limits as (
 
 select
     indicator_id,
+    vintage_year,
     vintage,
-    period,
     geo_type,
     to_geo_vintage as geo_vintage,
     geoid,

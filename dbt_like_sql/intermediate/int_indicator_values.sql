@@ -52,14 +52,14 @@ geo_names as (
 
 all_components as (
     select
-        indicator_id, vintage, period, geo_level as geo_type, geo_vintage, geoid, geo_name, group_id, role, method,
+        indicator_id, vintage_year, vintage, geo_level as geo_type, geo_vintage, geoid, geo_name, group_id, role, method,
         moe_kind, moe_published, scale, estimate, moe, published_ci_low, published_ci_high, published_ci_level,
         estimate_annotation, cast(null as varchar) as aggregated_by, cast(null as varchar) as aggregation_method,
         0 as precedence
     from intermediate.int_indicator_components
     union all
     select
-        a.indicator_id, a.vintage, a.period, a.geo_type, a.geo_vintage, a.geoid, n.name, a.group_id, a.role, a.method,
+        a.indicator_id, a.vintage_year, a.vintage, a.geo_type, a.geo_vintage, a.geoid, n.name, a.group_id, a.role, a.method,
         a.moe_kind, a.moe_published, a.scale, a.estimate, a.moe, a.published_ci_low, a.published_ci_high,
         a.published_ci_level, a.estimate_note, a.aggregated_by, a.aggregation_method,
         case a.from_geo_level when 'county' then 1 else 2 end
@@ -73,14 +73,14 @@ ranked as (
     -- a value at its own geography wins over one aggregated from counties, which wins over one from tracts
     select *
     from all_components
-    qualify precedence = min(precedence) over (partition by indicator_id, vintage, geo_type, geoid, group_id)
+    qualify precedence = min(precedence) over (partition by indicator_id, vintage_year, geo_type, geoid, group_id)
 ),
 
 pivoted as (
     select
         indicator_id,
-        vintage,
-        any_value(period) as period,
+        vintage_year,
+        any_value(vintage) as vintage,
         geo_type as geo_level,
         any_value(case when geo_type = 'county' then cv.geo_vintage else r.geo_vintage end) as geo_vintage,
         geoid,
@@ -104,7 +104,7 @@ pivoted as (
         any_value(aggregation_method) as aggregation_method
     from ranked as r
     left join county_vintage as cv using (geoid)
-    group by indicator_id, vintage, geo_type, geoid, group_id, method, moe_kind, moe_published, scale
+    group by indicator_id, vintage_year, geo_type, geoid, group_id, method, moe_kind, moe_published, scale
 ),
 
 proportions as (
@@ -189,7 +189,7 @@ final as (
 
 select
     indicator_id,
-    period as vintage,
+    vintage,
     geo_level as geo_type,
     geo_vintage,
     geoid,

@@ -5,10 +5,10 @@ description: >-
   stacked by the union_models directive on the columns below (each staging model emits them: the source-estimate
   contract), plus the SVI ranks this pipeline recomputes. Sources that publish confidence limits keep them
   (published_ci_*), beside a 90% MOE.
-grain: dataset x vintage x geo_level x geoid x variable
+grain: dataset x vintage_year x geo_level x geoid x variable
 columns:
-  vintage: source vintage (last year of the period)
-  period: the period the estimate describes
+  vintage_year: source vintage (last year of the period)
+  vintage: the period the estimate describes
   dataset: Census API dataset path, wa_doh/life_expectancy, cdc_places, hud_chas/table<N> or cdc_svi
   variable: variable id without suffix
   geo_level: county or tract
@@ -28,8 +28,8 @@ columns:
 union all
 
 select
+    vintage_year,
     vintage,
-    period,
     'cdc_svi_recomputed' as dataset,
     scope || '_' || variable as variable,
     'county' as geo_level,

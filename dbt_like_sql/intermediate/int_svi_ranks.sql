@@ -8,10 +8,10 @@ description: >-
   overall SPL_THEMES sums the four theme SPLs and RPL_THEMES ranks it. Counties with no population or a missing
   input are not ranked for what needs that input (CDC SVI documentation, 2018, 2020, 2022). A county alone in its
   ranking group (the District of Columbia within its "state") has no percentile rank: null, with the reason.
-grain: vintage x scope x geoid x variable
+grain: vintage_year x scope x geoid x variable
 columns:
-  vintage: SVI release (2018, 2020, 2022)
-  period: ACS period of the inputs
+  vintage_year: SVI release (2018, 2020, 2022)
+  vintage: ACS period of the inputs
   scope: national or state
   geoid: 5-digit county FIPS
   geo_name: county and state
@@ -25,15 +25,15 @@ with themes as (
 ),
 
 populated as (
-    select vintage, geoid
+    select vintage_year, geoid
     from staging.stg_cdc_svi__estimates
     where variable = 'e_totpop' and estimate > 0
 ),
 
 inputs as (
     select
+        e.vintage_year,
         e.vintage,
-        e.period,
         s.scope,
         case when s.scope = 'state' then left(e.geoid, 2) else 'US' end as rank_group,
         e.geoid,
@@ -44,10 +44,10 @@ inputs as (
         e.estimate
     from staging.stg_cdc_svi__estimates as e
     inner join themes as t
-        on e.vintage = t.vintage
+        on e.vintage_year = t.vintage_year
         and e.variable = t.variable
     inner join populated as p
-        on e.vintage = p.vintage
+        on e.vintage_year = p.vintage_year
         and e.geoid = p.geoid
     cross join seeds.seed_svi_ranking_scopes as s
     where e.estimate is not null
@@ -55,35 +55,35 @@ inputs as (
 
 epl as (
     select
-        vintage, period, scope, rank_group, geoid, geo_name, theme, variable,
+        vintage_year, vintage, scope, rank_group, geoid, geo_name, theme, variable,
         round(case when reverse then 1 - percent_rank() over w else percent_rank() over w end, 4) as epl,
         count(*) over w_all as n_ranked
     from inputs
     window
-        w as (partition by vintage, scope, rank_group, variable order by estimate),
-        w_all as (partition by vintage, scope, rank_group, variable)
+        w as (partition by vintage_year, scope, rank_group, variable order by estimate),
+        w_all as (partition by vintage_year, scope, rank_group, variable)
 ),
 
 theme_sizes as (
-    select vintage, theme, count(*) as n_variables from themes group by all
+    select vintage_year, theme, count(*) as n_variables from themes group by all
 ),
 
 spl as (
     -- a theme is summed only when every one of its inputs was ranked
-    select e.vintage, e.period, e.scope, e.rank_group, e.geoid, e.geo_name, e.theme, round(sum(e.epl), 4) as spl
+    select e.vintage_year, e.vintage, e.scope, e.rank_group, e.geoid, e.geo_name, e.theme, round(sum(e.epl), 4) as spl
     from epl as e
-    inner join theme_sizes as z using (vintage, theme)
-    group by e.vintage, e.period, e.scope, e.rank_group, e.geoid, e.geo_name, e.theme, z.n_variables
+    inner join theme_sizes as z using (vintage_year, theme)
+    group by e.vintage_year, e.vintage, e.scope, e.rank_group, e.geoid, e.geo_name, e.theme, z.n_variables
     having count(*) = z.n_variables
 ),
 
 sums as (
     -- theme sums, and the overall sum of the four (theme 0) for counties with all four themes
-    select vintage, period, scope, rank_group, geoid, geo_name, theme, spl from spl
+    select vintage_year, vintage, scope, rank_group, geoid, geo_name, theme, spl from spl
     union all
-    select vintage, period, scope, rank_group, geoid, geo_name, 0, round(sum(spl), 4)
+    select vintage_year, vintage, scope, rank_group, geoid, geo_name, 0, round(sum(spl), 4)
     from spl
-    group by vintage, period, scope, rank_group, geoid, geo_name
+    group by vintage_year, vintage, scope, rank_group, geoid, geo_name
     having count(*) = 4
 ),
 
@@ -94,29 +94,29 @@ ranked_sums as (
         count(*) over w_all as n_ranked
     from sums
     window
-        w as (partition by vintage, scope, rank_group, theme order by spl),
-        w_all as (partition by vintage, scope, rank_group, theme)
+        w as (partition by vintage_year, scope, rank_group, theme order by spl),
+        w_all as (partition by vintage_year, scope, rank_group, theme)
 ),
 
 all_values as (
-    select vintage, period, scope, rank_group, geoid, geo_name, variable, epl as estimate, n_ranked
+    select vintage_year, vintage, scope, rank_group, geoid, geo_name, variable, epl as estimate, n_ranked
     from epl
     union all
     select
-        vintage, period, scope, rank_group, geoid, geo_name, 'spl_theme' || if(theme = 0, 's', cast(theme as varchar)),
+        vintage_year, vintage, scope, rank_group, geoid, geo_name, 'spl_theme' || if(theme = 0, 's', cast(theme as varchar)),
         spl, n_ranked
     from ranked_sums
     union all
     select
-        vintage, period, scope, rank_group, geoid, geo_name, 'rpl_theme' || if(theme = 0, 's', cast(theme as varchar)),
+        vintage_year, vintage, scope, rank_group, geoid, geo_name, 'rpl_theme' || if(theme = 0, 's', cast(theme as varchar)),
         rpl, n_ranked
     from ranked_sums
 )
 
 -- a percentile rank among one county is undefined (PERCENTRANK.INC divides by N - 1 = 0), and so is a sum of such ranks
 select
+    vintage_year,
     vintage,
-    period,
     scope,
     geoid,
     geo_name,

@@ -6,7 +6,7 @@ description: >-
 grain: source
 columns:
   source: source family (acs, decennial_census, cdc_places, cdc_svi, cdc_svi_recomputed, hud_chas, wa_doh, ...)
-  periods: the periods with estimates, sorted (e.g. 2014-2018; BRFSS years for PLACES)
+  periods: the vintages (periods) with estimates, sorted (e.g. 2014-2018; BRFSS years for PLACES)
   releases: the publisher's release names where they differ from the periods (CDC PLACES), else null
 */
 with periods as (
@@ -16,7 +16,7 @@ with periods as (
             when dataset like 'dec/%' then 'decennial_census'
             else split_part(dataset, '/', 1)
         end as source,
-        list(distinct period order by period) as periods
+        list(distinct vintage order by vintage) as periods
     from intermediate.int_source_estimates
     group by 1
 ),

@@ -3,10 +3,10 @@ description: >-
   CDC PLACES county prevalences in the long estimate shape: crude and age-adjusted values per measure, the
   published 95% limits kept, and a 90% MOE derived from them (1.645 x (upper - lower) / (2 x 1.96); PLACES
   limits come from a model and can be slightly asymmetric, so this MOE is an approximation the method states).
-grain: release x vintage x geoid x variable
+grain: release x vintage_year x geoid x variable
 columns:
-  vintage: BRFSS data year the release models (2020 for the 2022 release, 2021 for the 2023 release)
-  period: same as vintage
+  vintage_year: BRFSS data year the release models (2020 for the 2022 release, 2021 for the 2023 release)
+  vintage: same as vintage
   release: PLACES release year
   dataset: cdc_places
   variable: measure id and value type, e.g. diabetes_crude, diabetes_age_adjusted
@@ -25,8 +25,8 @@ columns:
   source_file: file or landed page the row came from
 */
 select
+    r.vintage_year,
     r.vintage,
-    r.period,
     r.release,
     r.dataset,
     r.variable,

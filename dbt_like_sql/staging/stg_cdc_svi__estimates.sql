@@ -3,10 +3,10 @@ description: >-
   CDC/ATSDR SVI county variables in the long estimate shape: each E_ (count) and EP_ (percent) value beside its
   published 90% MOE (M_, MP_); percentile ranks (EPL_, SPL_, RPL_) and flags (F_) have no MOE. CDC's -999
   ("missing") and ACS annotation codes are nulls with the reason, never numbers.
-grain: vintage x geoid x variable
+grain: vintage_year x geoid x variable
 columns:
-  vintage: SVI release year (2018, 2020, 2022)
-  period: ACS 5-year period behind it, e.g. 2018-2022
+  vintage_year: SVI release year (2018, 2020, 2022)
+  vintage: ACS 5-year period behind it, e.g. 2018-2022
   dataset: cdc_svi
   variable: CDC column name in lower case, e.g. ep_noveh
   geo_level: county
@@ -38,8 +38,8 @@ estimates as (
 )
 
 select
+    e.vintage_year,
     e.vintage,
-    e.period,
     e.dataset,
     e.variable,
     e.geo_level,
@@ -60,6 +60,6 @@ select
     e.source_file
 from estimates as e
 left join cells as m
-    on e.vintage = m.vintage
+    on e.vintage_year = m.vintage_year
     and e.geoid = m.geoid
     and m.variable = e.moe_variable

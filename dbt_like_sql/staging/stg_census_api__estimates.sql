@@ -6,10 +6,10 @@ description: >-
   missing MOE stays null (unknown), never 0. A published value that stands for an open-ended interval (B19013's
   2499 = "2,500 or less" and 250001 = "250,000 or more", with no MOE) is stored as no estimate, with its meaning.
   Variable suffixes (E/M, N, none) come from config/census_api.yaml.
-grain: vintage x dataset x geo_level x geoid x variable
+grain: vintage_year x dataset x geo_level x geoid x variable
 columns:
-  vintage: Census API vintage year (for ACS 5-year, the last year of the period)
-  period: the period the estimate describes, e.g. 2014-2018 for ACS 5-year vintage 2018
+  vintage_year: Census API vintage year (for ACS 5-year, the last year of the period)
+  vintage: the period the estimate describes, e.g. 2014-2018 for ACS 5-year vintage 2018
   dataset: Census API dataset path, e.g. acs/acs5 or acs/acs5/subject
   table: ACS table id, e.g. B19013A
   variable: variable id without the E/M/N suffix, e.g. B19013A_001
@@ -39,7 +39,7 @@ with suffixed as (
 
 cells as (
     select
-        vintage,
+        vintage_year,
         dataset,
         "table",
         left(variable, length(variable) - suffix_length) as variable,
@@ -62,18 +62,18 @@ moes as (
 )
 
 select
-    e.vintage,
+    e.vintage_year,
     case
-        when e.dataset like 'acs/acs5%' then cast(cast(e.vintage as integer) - 4 as varchar) || '-' || e.vintage
-        else e.vintage
-    end as period,
+        when e.dataset like 'acs/acs5%' then cast(cast(e.vintage_year as integer) - 4 as varchar) || '-' || e.vintage_year
+        else e.vintage_year
+    end as vintage,
     e.dataset,
     e."table",
     e.variable,
     e.geo_level,
     case
-        when e.geo_level = 'tract' and cast(e.vintage as integer) >= 2020 then '2020'
-        when e.geo_level = 'tract' and cast(e.vintage as integer) >= 2010 then '2010'
+        when e.geo_level = 'tract' and cast(e.vintage_year as integer) >= 2020 then '2020'
+        when e.geo_level = 'tract' and cast(e.vintage_year as integer) >= 2010 then '2010'
     end as geo_vintage,
     e.geoid,
     e.geo_name,
@@ -100,7 +100,7 @@ select
     cast(null as double) as published_ci_level
 from estimates as e
 left join moes as m
-    on e.vintage = m.vintage
+    on e.vintage_year = m.vintage_year
     and e.dataset = m.dataset
     and e.geo_level = m.geo_level
     and e.geoid = m.geoid

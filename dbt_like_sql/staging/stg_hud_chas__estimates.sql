@@ -5,8 +5,8 @@ description: >-
   every cell on its own, so owner + renter can differ from a total by a few units.
 grain: dataset x geoid x variable
 columns:
-  vintage: last year of the ACS period behind the release (2022)
-  period: ACS period, e.g. 2018-2022
+  vintage_year: last year of the ACS period behind the release (2022)
+  vintage: ACS period, e.g. 2018-2022
   dataset: hud_chas/table<N>
   variable: tenure_race_burden code from the data dictionary labels
   hud_column: HUD's column name, e.g. T9_est67
@@ -24,8 +24,8 @@ columns:
   source_file: file the row came from
 */
 select
+    vintage_year,
     vintage,
-    period,
     dataset,
     variable,
     hud_column,

@@ -4,10 +4,10 @@ description: >-
   published 95% limits kept and a 90% MOE derived from them: SE = (upper - lower) / (2 x 1.96), MOE = 1.645 x SE
   (the limits are symmetric around the estimate in this source). Tracts the portal marks (-- no data, **
   suppressed, NR not reliable) have a null estimate and the reason.
-grain: vintage x geoid
+grain: vintage_year x geoid
 columns:
-  vintage: last year of the period, e.g. 2020
-  period: the period the estimate describes, e.g. 2016-2020
+  vintage_year: last year of the period, e.g. 2020
+  vintage: the period the estimate describes, e.g. 2016-2020
   dataset: wa_doh/life_expectancy
   variable: life_expectancy_at_birth
   geo_level: tract
@@ -24,8 +24,8 @@ columns:
   source_file: snapshot file the row came from
 */
 select
+    r.vintage_year,
     r.vintage,
-    r.period,
     r.dataset,
     r.variable,
     r.geo_level,

@@ -14,8 +14,8 @@ DATASET = "cdc_places"
 GEO_LEVEL = "county"
 
 COLUMNS: dict[str, pl.DataType] = {
+    "vintage_year": pl.String(),
     "vintage": pl.String(),
-    "period": pl.String(),
     "dataset": pl.String(),
     "release": pl.String(),
     "variable": pl.String(),
@@ -69,7 +69,7 @@ class Rows:
 
     def __init__(self) -> None:
         self.columns: dict[str, list[Any]] = {
-            name: [] for name in COLUMNS if name not in ("period", "dataset", "release", "geo_level")
+            name: [] for name in COLUMNS if name not in ("vintage", "dataset", "release", "geo_level")
         }
         self.keys: dict[tuple[str, str], str] = {}
 
@@ -78,9 +78,9 @@ class Rows:
         if key in self.keys:
             raise PlacesError(
                 f"{row['source_file']}: county {key[0]} variable {key[1]} appears twice "
-                f"(vintages {self.keys[key]} and {row['vintage']})"
+                f"(BRFSS years {self.keys[key]} and {row['vintage_year']})"
             )
-        self.keys[key] = row["vintage"]
+        self.keys[key] = row["vintage_year"]
         for name, values in self.columns.items():
             values.append(row[name])
 
@@ -89,7 +89,7 @@ class Rows:
             raise PlacesError(f"{source}: no records")
         frame = pl.DataFrame(self.columns, schema={name: COLUMNS[name] for name in self.columns})
         return frame.with_columns(
-            pl.col("vintage").alias("period"),
+            pl.col("vintage_year").alias("vintage"),
             pl.lit(DATASET).alias("dataset"),
             pl.lit(release).alias("release"),
             pl.lit(GEO_LEVEL).alias("geo_level"),

@@ -85,7 +85,7 @@ def parse_places_gis(path: Path, release: str, *, data_years: Mapping[str, str] 
                     check_bracket(where, f"{value_field}/{ci_field}", estimate, low, high, (raw_value, raw_ci))
                     annotation = None
                 rows.add(
-                    vintage=year,
+                    vintage_year=year,
                     variable=f"{measure.lower()}_{kind}",
                     geoid=geoid,
                     geo_name=geo_name,

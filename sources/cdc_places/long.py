@@ -115,7 +115,7 @@ def parse_places_long(records: Iterable[Mapping[str, Any]], source: str, release
         location = _text(fields, "LocationName", where).strip()
         state = _text(fields, "StateDesc", where).strip()
         rows.add(
-            vintage=year,
+            vintage_year=year,
             variable=f"{measure.lower()}_{kind}",
             geoid=geoid,
             geo_name=county_name(location, state, geoid) if location and state else (location or None),

@@ -53,8 +53,8 @@ _VINTAGE = re.compile(r"^\d{4}$")
 _PERIOD = re.compile(r"^\d{4}-\d{4}$")
 
 SCHEMA = {
+    "vintage_year": pl.String,
     "vintage": pl.String,
-    "period": pl.String,
     "dataset": pl.String,
     "variable": pl.String,
     "geo_level": pl.String,
@@ -146,8 +146,8 @@ def parse_svi(path: Path, vintage: str, period: str, shown: str | None = None) -
         raise SviError(f"{path}: the file has a header but no records")
     frame = pl.DataFrame(out, schema={k: SCHEMA[k] for k in out})
     return frame.select(
-        pl.lit(vintage).alias("vintage"),
-        pl.lit(period).alias("period"),
+        pl.lit(vintage).alias("vintage_year"),
+        pl.lit(period).alias("vintage"),
         pl.lit(DATASET).alias("dataset"),
         pl.col("variable"),
         pl.lit("county").alias("geo_level"),

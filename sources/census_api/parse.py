@@ -102,7 +102,7 @@ def parse_response(response: FetchedResponse, decoded: dict[str, object] | None 
             + (f" (and {bad.height - 1} more)" if bad.height > 1 else "")
         )
     return long.select(
-        pl.lit(request.vintage).alias("vintage"),
+        pl.lit(request.vintage).alias("vintage_year"),
         pl.lit(request.dataset).alias("dataset"),
         pl.lit(request.table).alias("table"),
         "variable",

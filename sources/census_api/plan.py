@@ -25,7 +25,7 @@ def plan_requests(indicator_variables: pl.DataFrame, census_datasets: pl.DataFra
         pl.col("dataset").str.starts_with("acs/") | pl.col("dataset").str.starts_with("dec/")
     )
     calls: list[CensusRequest] = []
-    keys = ["vintage", "dataset", "geo_level", "state", "county", "table"]
+    keys = ["vintage_year", "dataset", "geo_level", "state", "county", "table"]
     spec = spec.unique([*keys, "variable", "request_moe"])
     for key, part in spec.sort(keys, nulls_last=False).group_by(keys, maintain_order=True):
         vintage, dataset, geo_level, state, county, table = key

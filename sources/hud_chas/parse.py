@@ -54,8 +54,8 @@ DICTIONARY_SCHEMA = {
     "label": pl.String,
 }
 TABLE_SCHEMA = {
+    "vintage_year": pl.String,
     "vintage": pl.String,
-    "period": pl.String,
     "dataset": pl.String,
     "variable": pl.String,
     "hud_column": pl.String,
@@ -151,8 +151,8 @@ def parse_chas_table(
     assert found is not None  # checked on the first record
     frame = pl.DataFrame(out, schema={k: TABLE_SCHEMA[k] for k in out})
     return frame.select(
-        pl.lit(found["end"]).alias("vintage"),
-        pl.lit(f"{found['start']}-{found['end']}").alias("period"),
+        pl.lit(found["end"]).alias("vintage_year"),
+        pl.lit(f"{found['start']}-{found['end']}").alias("vintage"),
         pl.lit(f"hud_chas/table{table}").alias("dataset"),
         pl.col("variable"),
         pl.col("hud_column"),

@@ -11,7 +11,7 @@ import polars as pl
 from sources.core.errors import ConfigError
 from sources.indicator_config.check import Indicator
 
-SPEC_KEY = ["indicator_id", "vintage", "dataset", "geo_level", "state", "county", "group_id", "role", "variable"]
+SPEC_KEY = ["indicator_id", "vintage_year", "dataset", "geo_level", "state", "county", "group_id", "role", "variable"]
 
 
 def catalog_frame(indicators: list[Indicator]) -> pl.DataFrame:
@@ -45,7 +45,7 @@ def variable_spec(indicators: list[Indicator], path: str = "config/indicators.ya
                                 rows.append(
                                     {
                                         "indicator_id": ind.indicator_id,
-                                        "vintage": vintage,
+                                        "vintage_year": vintage,
                                         "dataset": m.dataset,
                                         "table": m.table or variable.split("_")[0],
                                         "geo_level": m.geo_level,

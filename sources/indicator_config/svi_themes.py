@@ -12,7 +12,7 @@ from sources.core.errors import ConfigError
 
 
 def load_svi_themes(config_dir: Path) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """config/svi.yaml: (vintage, theme, variable, reverse) rows and the ranking scopes to compute."""
+    """config/svi.yaml: (vintage_year, theme, variable, reverse) rows and the ranking scopes to compute."""
     path = Path(config_dir) / "svi.yaml"
     raw = load_yaml(path)
     scopes = raw.get("ranking_scopes") or []
@@ -33,14 +33,14 @@ def load_svi_themes(config_dir: Path) -> tuple[pl.DataFrame, pl.DataFrame]:
                     )
                 rows.append(
                     {
-                        "vintage": str(vintage),
+                        "vintage_year": str(vintage),
                         "theme": int(theme),
                         "variable": variable,
                         "reverse": bool(spec.get("reverse", False)),
                     }
                 )
     themes_frame = pl.DataFrame(rows)
-    dupes = themes_frame.group_by("vintage", "variable").len().filter(pl.col("len") > 1)
+    dupes = themes_frame.group_by("vintage_year", "variable").len().filter(pl.col("len") > 1)
     if dupes.height:
-        raise ConfigError(f"{path}: vintage {dupes['vintage'][0]!r} lists {dupes['variable'][0]} in two themes")
+        raise ConfigError(f"{path}: vintage {dupes['vintage_year'][0]!r} lists {dupes['variable'][0]} in two themes")
     return themes_frame, pl.DataFrame({"scope": [str(s) for s in scopes]}, schema={"scope": pl.String})

@@ -120,8 +120,8 @@ def parse_life_expectancy(path: Path, vintage: str, shown: str | None = None) ->
     if dupes.height:
         raise LifeExpectancyError(f"{path}: tract {dupes['geoid'][0]} appears {dupes['len'][0]} times")
     return frame.select(
-        pl.lit(str(vintage)).alias("vintage"),
-        pl.lit(f"{end - 4}-{end}").alias("period"),
+        pl.lit(str(vintage)).alias("vintage_year"),
+        pl.lit(f"{end - 4}-{end}").alias("vintage"),
         pl.lit(DATASET).alias("dataset"),
         pl.lit(VARIABLE).alias("variable"),
         pl.lit("tract").alias("geo_level"),

@@ -106,8 +106,8 @@ def test_king_county_diabetes_2022_equals_the_raw_cells(snapshot_dir: Path, gis_
     assert adjusted["estimate"] == float(cells["DIABETES_AdjPrev"])
     assert crude["estimate"] == float(cells["DIABETES_CrudePrev"])
     assert adjusted == {
+        "vintage_year": "2020",
         "vintage": "2020",
-        "period": "2020",
         "dataset": "cdc_places",
         "release": "2022",
         "variable": "diabetes_age_adjusted",
@@ -135,8 +135,8 @@ def test_2022_gis_frame_shape_years_blanks_and_names(gis_2022: pl.DataFrame) -> 
     # 2022 release: BRFSS 2020, except four measures asked only in odd years (2019)
     odd_year = {"bphigh", "bpmed", "cholscreen", "highchol"}
     years = gis_2022.with_columns(pl.col("variable").str.replace(r"_(crude|age_adjusted)$", "").alias("measure"))
-    assert set(years.filter(pl.col("vintage") == "2019")["measure"].unique()) == odd_year
-    assert (years["vintage"] == years["period"]).all()
+    assert set(years.filter(pl.col("vintage_year") == "2019")["measure"].unique()) == odd_year
+    assert (years["vintage_year"] == years["vintage"]).all()
     # blank cells (21 New Jersey counties and Alaska's 02063, 02066 for the four 2019 measures): nulls with a reason
     blank = gis_2022.filter(pl.col("estimate").is_null())
     assert blank.height == 23 * 4 * 2
@@ -157,14 +157,14 @@ def test_los_angeles_diabetes_2023_equals_the_raw_cells(long_2023: pl.DataFrame)
     # 2021,CA,California,Los Angeles,...,Age-adjusted prevalence,11.7,,,10.4,13.2,9829544,06037,...,DIABETES,AgeAdjPrv
     adjusted = one(long_2023, "06037", "diabetes_age_adjusted")
     assert (adjusted["estimate"], adjusted["ci_low_95"], adjusted["ci_high_95"]) == (11.7, 10.4, 13.2)
-    assert (adjusted["vintage"], adjusted["period"], adjusted["release"]) == ("2021", "2021", "2023")
+    assert (adjusted["vintage_year"], adjusted["vintage"], adjusted["release"]) == ("2021", "2021", "2023")
     assert adjusted["geo_name"] == "Los Angeles County, California"
     assert adjusted["total_population"] == 9829544
     # ...,Crude prevalence,12.5,,,11.1,14.0,9829544,06037,...,DIABETES,CrdPrv
     crude = one(long_2023, "06037", "diabetes_crude")
     assert (crude["estimate"], crude["ci_low_95"], crude["ci_high_95"]) == (12.5, 11.1, 14.0)
     # COREM's Year is 2020 in the same release (asked in even years)
-    assert one(long_2023, "06067", "corem_age_adjusted")["vintage"] == "2020"
+    assert one(long_2023, "06067", "corem_age_adjusted")["vintage_year"] == "2020"
 
 
 def test_2023_ca_frame_shape(long_2023: pl.DataFrame) -> None:
@@ -174,7 +174,7 @@ def test_2023_ca_frame_shape(long_2023: pl.DataFrame) -> None:
     assert long_2023["geoid"].str.starts_with("06").all()
     assert long_2023.height == 58 * 37 * 2
     assert long_2023["estimate"].is_not_null().all() and long_2023["annotation"].is_null().all()
-    assert set(long_2023["vintage"]) == {"2020", "2021"}
+    assert set(long_2023["vintage_year"]) == {"2020", "2021"}
 
 
 # --- generated bad input: GIS file --------------------------------------------------------------------------------

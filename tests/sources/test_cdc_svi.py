@@ -41,8 +41,8 @@ def test_config_lists_three_vintages(config: dict[str, SviVintage], snapshot_dir
 def test_2022_frame_and_spot_values(svi: dict[str, pl.DataFrame]) -> None:
     f = svi["2022"]
     assert f.columns == [
+        "vintage_year",
         "vintage",
-        "period",
         "dataset",
         "variable",
         "geo_level",
@@ -54,7 +54,7 @@ def test_2022_frame_and_spot_values(svi: dict[str, pl.DataFrame]) -> None:
         "source_file",
         "source_sha256",
     ]
-    assert f.select("vintage", "period", "dataset", "geo_level").unique().rows() == [
+    assert f.select("vintage_year", "vintage", "dataset", "geo_level").unique().rows() == [
         ("2022", "2018-2022", "cdc_svi", "county")
     ]
     assert f["moe"].null_count() == f.height  # MOEs are the M_/MP_ variables, paired downstream

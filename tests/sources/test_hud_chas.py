@@ -125,8 +125,8 @@ def test_tables_1_and_8_get_codes_too(dictionaries: dict[int, pl.DataFrame]) -> 
 def test_table9_frame_shape_and_totals(tables: dict[int, pl.DataFrame], snapshot_dir: Path) -> None:
     t9 = tables[9]
     assert t9.columns == [
+        "vintage_year",
         "vintage",
-        "period",
         "dataset",
         "variable",
         "hud_column",
@@ -141,7 +141,7 @@ def test_table9_frame_shape_and_totals(tables: dict[int, pl.DataFrame], snapshot
     ]
     assert t9.height == 3222 * 73  # 3,222 counties (with Puerto Rico) x 73 estimate columns
     assert t9["geoid"].n_unique() == 3222 and t9["geoid"].str.contains(r"^\d{5}$").all()
-    assert t9.select("vintage", "period", "dataset", "geo_level").unique().rows() == [
+    assert t9.select("vintage_year", "vintage", "dataset", "geo_level").unique().rows() == [
         ("2022", "2018-2022", "hud_chas/table9", "county")
     ]
     assert t9["annotation"].null_count() == t9.height  # every cell of HUD's county file is a number

@@ -16,7 +16,7 @@ def test_shipped_config_expands_to_groups_and_variables() -> None:
     # poverty 2015-19 total = sum of iterations A-G: 7 numerator and 14 denominator variables per state.
     total = spec.filter(
         (spec["indicator_id"] == "poverty_rate")
-        & (spec["vintage"] == "2019")
+        & (spec["vintage_year"] == "2019")
         & (spec["group_id"] == "total")
         & (spec["state"] == "53")
     )

@@ -15,7 +15,7 @@ def test_reads_the_2016_2020_tracts(snapshot_dir: Path) -> None:
     adams = frame.filter(frame["geoid"] == "53001950100").row(0, named=True)
     # "Adams","53001950100","76.55","73.33","79.78" in Life_Expectancy_at_Birth_16_20.csv
     assert (adams["estimate"], adams["ci_low_95"], adams["ci_high_95"]) == (76.55, 73.33, 79.78)
-    assert adams["period"] == "2016-2020" and adams["geo_name"] == "Census Tract 9501, Adams County, Washington"
+    assert adams["vintage"] == "2016-2020" and adams["geo_name"] == "Census Tract 9501, Adams County, Washington"
     benton = frame.filter(frame["geoid"] == "53005010807").row(0, named=True)
     assert benton["estimate"] is None and benton["annotation"] == "--: no data collected (WA DOH)"
 

@@ -20,7 +20,7 @@ CONTROLLED = "-555555555: estimate is controlled; no sampling error (MOE 0)"
 
 SPEC_COLUMNS = {
     "indicator_id": "varchar",
-    "vintage": "varchar",
+    "vintage_year": "varchar",
     "dataset": "varchar",
     "geo_level": "varchar",
     "state": "varchar",
@@ -37,8 +37,8 @@ SPEC_COLUMNS = {
     "aggregation_note": "varchar",
 }
 ESTIMATE_COLUMNS = {
+    "vintage_year": "varchar",
     "vintage": "varchar",
-    "period": "varchar",
     "dataset": "varchar",
     "variable": "varchar",
     "geo_level": "varchar",
@@ -59,7 +59,7 @@ def spec(indicator_id: str, role: str, variable: str, sign: float = 1.0, **overr
     """One seeds.seed_indicator_variables row (a proportion's count from ACS 2022 county data unless overridden)."""
     row = {
         "indicator_id": indicator_id,
-        "vintage": "2022",
+        "vintage_year": "2022",
         "dataset": "acs/acs5",
         "geo_level": "county",
         "group_id": "total",
@@ -78,8 +78,8 @@ def spec(indicator_id: str, role: str, variable: str, sign: float = 1.0, **overr
 def estimate(geoid: str, variable: str, value: float | None, moe: float | None, **overrides: Any) -> dict[str, Any]:
     """One intermediate.int_source_estimates row (ACS 2018-2022 county unless overridden)."""
     row = {
-        "vintage": "2022",
-        "period": "2018-2022",
+        "vintage_year": "2022",
+        "vintage": "2018-2022",
         "dataset": "acs/acs5",
         "variable": variable,
         "geo_level": "county",
@@ -106,7 +106,7 @@ SPEC = [
     spec("wa_only", "value", "T02_001", method="direct", scale=1.0, state="53"),
     spec("king_only", "value", "T02_001", method="direct", scale=1.0, county="53033"),
     # a tract-level count
-    spec("tract_count", "value", "P1_001", method="count", geo_level="tract", dataset="dec/pl", vintage="2020"),
+    spec("tract_count", "value", "P1_001", method="count", geo_level="tract", dataset="dec/pl", vintage_year="2020"),
 ]
 
 ESTIMATES = [
@@ -116,7 +116,7 @@ ESTIMATES = [
     estimate("53001", "T01_003", 80.0, 40.0),
     estimate("53001", "T01_004", 50.0, 0.0, moe_annotation=CONTROLLED),
     # same variable in another vintage, another dataset and at tract level: must not join into 53001's denominator
-    estimate("53001", "T01_001", 9000.0, 1.0, vintage="2021", period="2017-2021"),
+    estimate("53001", "T01_001", 9000.0, 1.0, vintage_year="2021", vintage="2017-2021"),
     estimate("53001", "T01_001", 700.0, 1.0, dataset="acs/acs5/subject"),
     estimate("53001", "T01_001", 50.0, 1.0, geo_level="tract"),
     # 53003: zero cells
@@ -155,8 +155,8 @@ ESTIMATES = [
         geo_level="tract",
         geo_vintage="2020",
         dataset="dec/pl",
+        vintage_year="2020",
         vintage="2020",
-        period="2020",
         moe_annotation="decennial census count: not a sample estimate (MOE 0)",
     ),
 ]
@@ -190,7 +190,7 @@ def test_signed_sum_and_moe_with_a_controlled_cell(out) -> None:
         100.0,
         "sum",
     )
-    assert (num["vintage"], num["period"], num["geo_level"], num["geo_name"], num["group_id"]) == (
+    assert (num["vintage_year"], num["vintage"], num["geo_level"], num["geo_name"], num["group_id"]) == (
         "2022",
         "2018-2022",
         "county",

@@ -26,8 +26,8 @@ MEAN_NOTE = "population-weighted mean of tract values"
 
 COMPONENT_COLUMNS = {
     "indicator_id": "varchar",
+    "vintage_year": "varchar",
     "vintage": "varchar",
-    "period": "varchar",
     "geo_level": "varchar",
     "geo_vintage": "varchar",
     "geoid": "varchar",
@@ -99,8 +99,8 @@ def component(indicator_id: str, unit: str, estimate: float | None, moe: float |
     county = indicator_id == "cnty"
     return {
         "indicator_id": indicator_id,
-        "vintage": "2022",
-        "period": "2018-2022",
+        "vintage_year": "2022",
+        "vintage": "2018-2022",
         "geo_level": "county" if county else "tract",
         "geo_vintage": None if county else "2020",
         "geoid": unit,

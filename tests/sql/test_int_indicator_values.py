@@ -38,8 +38,8 @@ INDICATORS: dict[str, tuple[str, str, bool, float, str]] = {
 
 COMPONENT_COLUMNS = {
     "indicator_id": "varchar",
+    "vintage_year": "varchar",
     "vintage": "varchar",
-    "period": "varchar",
     "geo_level": "varchar",
     "geo_vintage": "varchar",
     "geoid": "varchar",
@@ -71,8 +71,8 @@ def _spec(indicator_id: str) -> dict[str, Any]:
     method, moe_kind, moe_published, scale, _ = INDICATORS[indicator_id]
     return {
         "indicator_id": indicator_id,
-        "vintage": "2022",
-        "period": "2018-2022",
+        "vintage_year": "2022",
+        "vintage": "2018-2022",
         "group_id": "total",
         "method": method,
         "moe_kind": moe_kind,

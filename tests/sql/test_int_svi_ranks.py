@@ -37,8 +37,8 @@ A, B, C, D, DC = "01001", "01003", "01005", "01007", "11001"
 def svi_row(geoid: str, variable: str, estimate: float | None) -> dict[str, Any]:
     """One staging.stg_cdc_svi__estimates row of the 2022 release."""
     return {
-        "vintage": "2022",
-        "period": "2018-2022",
+        "vintage_year": "2022",
+        "vintage": "2018-2022",
         "variable": variable,
         "geoid": geoid,
         "geo_name": f"County {geoid}",
@@ -48,7 +48,7 @@ def svi_row(geoid: str, variable: str, estimate: float | None) -> dict[str, Any]
 
 def theme_row(variable: str, theme: int, reverse: bool) -> dict[str, Any]:
     """One seeds.seed_svi_theme_variables row."""
-    return {"vintage": "2022", "theme": theme, "variable": variable, "reverse": reverse}
+    return {"vintage_year": "2022", "theme": theme, "variable": variable, "reverse": reverse}
 
 
 @pytest.fixture(scope="module")
@@ -62,8 +62,8 @@ def out() -> dict[tuple[str, str, str], dict[str, Any]]:
         con,
         "staging.stg_cdc_svi__estimates",
         {
+            "vintage_year": "varchar",
             "vintage": "varchar",
-            "period": "varchar",
             "variable": "varchar",
             "geoid": "varchar",
             "geo_name": "varchar",
@@ -74,7 +74,7 @@ def out() -> dict[tuple[str, str, str], dict[str, Any]]:
     create_table(
         con,
         "seeds.seed_svi_theme_variables",
-        {"vintage": "varchar", "theme": "bigint", "variable": "varchar", "reverse": "boolean"},
+        {"vintage_year": "varchar", "theme": "bigint", "variable": "varchar", "reverse": "boolean"},
         [theme_row(*t) for t in THEMES],
     )
     create_table(
@@ -96,7 +96,7 @@ def test_national_percentile_ranks_with_ties(out) -> None:
     assert values(out, "national", "ep_age65") == {A: 0.5, B: 0.5, C: 0.0, D: 1.0, DC: 0.25}
     assert {r["n_ranked"] for (s, _, v), r in out.items() if s == "national" and v == "ep_pov"} == {5}
     row = out["national", A, "ep_pov"]
-    assert (row["vintage"], row["period"], row["geo_name"], row["estimate_note"]) == (
+    assert (row["vintage_year"], row["vintage"], row["geo_name"], row["estimate_note"]) == (
         "2022",
         "2018-2022",
         "County 01001",

@@ -17,7 +17,7 @@ from tests.sql.sql_harness import RELIABILITY_RULES, by_key, connect, create_rul
 
 CONTROLLED = "-555555555: estimate is controlled; no sampling error (MOE 0)"
 RAW_COLUMNS = {
-    "vintage": "varchar",
+    "vintage_year": "varchar",
     "dataset": "varchar",
     "table": "varchar",
     "variable": "varchar",
@@ -38,7 +38,7 @@ DATASETS = [
 def cell(variable: str, value: float | None, annotation: str | None = None, **overrides: Any) -> dict[str, Any]:
     """One raw.census_api_raw cell (ACS 2018-2022, county 53001, table = the variable's prefix, unless overridden)."""
     row = {
-        "vintage": "2022",
+        "vintage_year": "2022",
         "dataset": "acs/acs5",
         "table": variable.split("_")[0],
         "variable": variable,
@@ -78,11 +78,11 @@ CELLS = [
     # a subject-table cell without an MOE column
     cell("S1701_C03_001E", 12.5, dataset="acs/acs5/subject"),
     # decennial counts (N suffix in 2020, no suffix in 2010) on tracts
-    cell("P1_001N", 4000.0, vintage="2020", dataset="dec/pl", geo_level="tract", geoid="53001000100"),
-    cell("P001001", 3900.0, vintage="2010", dataset="dec/sf1", geo_level="tract", geoid="53001000100"),
+    cell("P1_001N", 4000.0, vintage_year="2020", dataset="dec/pl", geo_level="tract", geoid="53001000100"),
+    cell("P001001", 3900.0, vintage_year="2010", dataset="dec/sf1", geo_level="tract", geoid="53001000100"),
     # an ACS 2015-2019 tract is a 2010 tract
-    cell("B01001_001E", 1200.0, vintage="2019", geo_level="tract", geoid="53001000100"),
-    cell("B01001_001M", 90.0, vintage="2019", geo_level="tract", geoid="53001000100"),
+    cell("B01001_001E", 1200.0, vintage_year="2019", geo_level="tract", geoid="53001000100"),
+    cell("B01001_001M", 90.0, vintage_year="2019", geo_level="tract", geoid="53001000100"),
 ]
 
 
@@ -113,7 +113,7 @@ def census() -> dict[tuple[str, str, str], dict[str, Any]]:
     )
     rows = run_model(con, "staging/stg_census_api__estimates.sql")
     con.close()
-    return by_key(rows, "vintage", "geoid", "variable")
+    return by_key(rows, "vintage_year", "geoid", "variable")
 
 
 def test_estimate_and_moe_paired_by_suffix(census) -> None:
@@ -125,7 +125,7 @@ def test_estimate_and_moe_paired_by_suffix(census) -> None:
         None,
         None,
     )
-    assert (row["period"], row["geo_vintage"], row["table"]) == ("2018-2022", None, "B01001")
+    assert (row["vintage"], row["geo_vintage"], row["table"]) == ("2018-2022", None, "B01001")
     assert len(census) == 13  # one row per estimate cell (13 of the 23 cells)
 
 
@@ -171,16 +171,16 @@ def test_decennial_counts_and_tract_vintages(census) -> None:
     earlier ones (ACS 2015-2019, the 2010 Census) 2010 tracts."""
     pl, sf1 = census["2020", "53001000100", "P1_001"], census["2010", "53001000100", "P001001"]
     for row, vintage in ((pl, "2020"), (sf1, "2010")):
-        assert (row["moe"], row["period"], row["geo_vintage"]) == (0.0, vintage, vintage)
+        assert (row["moe"], row["vintage"], row["geo_vintage"]) == (0.0, vintage, vintage)
         assert row["moe_annotation"] == "decennial census count: not a sample estimate (MOE 0)"
     assert (pl["estimate"], sf1["estimate"]) == (4000.0, 3900.0)
     acs = census["2019", "53001000100", "B01001_001"]
-    assert (acs["estimate"], acs["moe"], acs["period"], acs["geo_vintage"]) == (1200.0, 90.0, "2015-2019", "2010")
+    assert (acs["estimate"], acs["moe"], acs["vintage"], acs["geo_vintage"]) == (1200.0, 90.0, "2015-2019", "2010")
 
 
 LIMIT_COLUMNS = {
+    "vintage_year": "varchar",
     "vintage": "varchar",
-    "period": "varchar",
     "dataset": "varchar",
     "variable": "varchar",
     "geo_level": "varchar",
@@ -199,8 +199,8 @@ def limits_row(
 ) -> dict[str, Any]:
     """One raw row of a source that publishes 95% limits (WA DOH, CDC PLACES)."""
     row = {
-        "vintage": "2020",
-        "period": "2016-2020",
+        "vintage_year": "2020",
+        "vintage": "2016-2020",
         "dataset": "made_up",
         "variable": "v",
         "geo_level": "tract",
