@@ -54,7 +54,7 @@ def test_census_api_raw_live_lands_every_response_and_parses_like_the_snapshot(
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
         king = con.execute(
-            """select value from raw.census_api_raw where vintage = '2018' and geoid = '53033'
+            """select value from raw.census_api_raw where vintage_year = '2018' and geoid = '53033'
                and variable in ('B19013_001E', 'B19013_001M') order by variable"""
         ).fetchall()
         modes = con.execute("select distinct mode from raw.census_api_raw").fetchall()

@@ -29,8 +29,8 @@ def warehouse(two_releases):
     con.close()
 
 
-@pytest.mark.parametrize("vintage", ["2022", "2018"])
-def test_svi_ranks_reproduce_cdc_published_ranks(warehouse, vintage) -> None:
+@pytest.mark.parametrize("vintage_year", ["2022", "2018"])
+def test_svi_ranks_reproduce_cdc_published_ranks(warehouse, vintage_year) -> None:
     """All U.S. counties ranked together (CDC's county files): the pipeline's RPL_THEMES and RPL_THEME1-4 from
     CDC's own EP_ inputs equal CDC's published ranks (raw columns RPL_*) for >= 99.5% of counties to 4 decimals,
     and the rest within 0.0001; every county that differs is named in the failure message."""
@@ -39,11 +39,12 @@ def test_svi_ranks_reproduce_cdc_published_ranks(warehouse, vintage) -> None:
         select p.variable, p.geoid, p.estimate as published, r.estimate as recomputed
         from staging.stg_cdc_svi__estimates as p
         left join intermediate.int_svi_ranks as r
-            on r.vintage = p.vintage and r.geoid = p.geoid and r.variable = p.variable and r.scope = 'national'
-        where p.vintage = ? and p.variable in ('rpl_themes', 'rpl_theme1', 'rpl_theme2', 'rpl_theme3', 'rpl_theme4')
+            on r.vintage_year = p.vintage_year and r.geoid = p.geoid and r.variable = p.variable
+            and r.scope = 'national'
+        where p.vintage_year = ? and p.variable in ('rpl_themes', 'rpl_theme1', 'rpl_theme2', 'rpl_theme3', 'rpl_theme4')
             and p.estimate is not null
         """,
-        [vintage],
+        [vintage_year],
     ).fetchall()
     assert len(rows) >= 5 * 3141
     for variable, label in THEMES.items():
@@ -51,15 +52,15 @@ def test_svi_ranks_reproduce_cdc_published_ranks(warehouse, vintage) -> None:
         differ = [r for r in theme_rows if r[3] is None or round(r[3], 4) != round(r[2], 4)]
         far = [r for r in differ if r[3] is None or abs(r[3] - r[2]) > 0.0001 + 1e-12]
         names = ", ".join(f"{g} (CDC {p}, ours {q})" for _, g, p, q in differ)
-        assert len(differ) <= 0.005 * len(theme_rows), f"{vintage} {label}: {len(differ)} counties differ: {names}"
-        assert not far, f"{vintage} {label}: counties off by more than 0.0001: {names}"
+        assert len(differ) <= 0.005 * len(theme_rows), f"{vintage_year} {label}: {len(differ)} counties differ: {names}"
+        assert not far, f"{vintage_year} {label}: counties off by more than 0.0001: {names}"
 
 
 def test_svi_state_scope_ranks_within_each_state(warehouse) -> None:
     """Ranked within Washington's 39 counties, the most vulnerable county has rank 1 and the least 0."""
     lo, hi, n = warehouse.execute(
         """select min(estimate), max(estimate), count(*) from intermediate.int_svi_ranks
-           where vintage = '2022' and scope = 'state' and variable = 'rpl_themes' and geoid like '53%'"""
+           where vintage_year = '2022' and scope = 'state' and variable = 'rpl_themes' and geoid like '53%'"""
     ).fetchone()
     assert (lo, hi, n) == (0.0, 1.0, 39)
 
