@@ -7,8 +7,8 @@ a value may hold instead of a number: ``--`` no data collected, ``**`` suppresse
 number, a tract GEOID that is not 11 digits of Washington (53), or limits that do not bracket the estimate is an
 error naming the file, the record, the field and the value.
 
-WTN has no API with stable URLs, so both modes read the snapshot folder (``wa_doh/life_expectancy_tract/``).
-No Dagster import.
+WTN has no API with stable URLs, so both modes read the snapshot folder (``wa_doh/life_expectancy_tract/``; see
+``spec.py``). No Dagster import.
 """
 
 from __future__ import annotations
@@ -21,7 +21,6 @@ from pathlib import Path
 import polars as pl
 
 from sources.core.errors import SourceError
-from sources.core.files import SourceFile
 from sources.core.hashing import sha256_bytes
 
 HEADER = ["County Name", "Census Tract", "Life Expectancy", "Lower CI", "Upper CI"]
@@ -36,21 +35,6 @@ VARIABLE = "life_expectancy_at_birth"
 
 class LifeExpectancyError(SourceError):
     """A WTN life expectancy file breaks its contract; the message names file, record, field and value."""
-
-
-def life_expectancy_relpath(vintage: str) -> str:
-    """The snapshot file for a period ending in ``vintage`` (5-year periods: 2020 -> ``_16_20``)."""
-    end = int(vintage)
-    return f"wa_doh/life_expectancy_tract/Life_Expectancy_at_Birth_{(end - 4) % 100:02d}_{end % 100:02d}.csv"
-
-
-def life_expectancy_path(snapshot_dir: Path, vintage: str) -> Path:
-    return Path(snapshot_dir) / life_expectancy_relpath(vintage)
-
-
-def life_expectancy_source(vintage: str) -> SourceFile:
-    """Where a period's file comes from: the snapshot in both modes (WTN has no stable download URL)."""
-    return SourceFile(f"WA DOH life expectancy {vintage}", life_expectancy_relpath(vintage), live=None)
 
 
 def parse_life_expectancy(path: Path, vintage: str, shown: str | None = None) -> pl.DataFrame:
