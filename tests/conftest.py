@@ -39,6 +39,47 @@ def run_release_job(settings: Settings) -> dg.ExecuteInProcessResult:
         return job.execute_in_process(instance=instance, raise_on_error=False)
 
 
+def run_selection(
+    settings: Settings, selection: dg.AssetSelection, instance: dg.DagsterInstance | None = None
+) -> dg.ExecuteInProcessResult:
+    """Materialize only `selection` of the project's own Definitions, in process, as "materialize selected" in the
+    UI does: the selected assets with their checks, and checks the selection names on unselected assets (these read
+    the tables already in the warehouse). A fresh ephemeral instance unless one is given."""
+    from pipelines.definitions import build_definitions
+
+    defs = build_definitions(settings)
+    graph = defs.resolve_asset_graph()
+    job = defs.resolve_implicit_global_asset_job_def().get_subset(
+        asset_selection=selection.resolve(graph), asset_check_selection=selection.resolve_checks(graph)
+    )
+    if instance is not None:
+        return job.execute_in_process(instance=instance, raise_on_error=False)
+    with dg.DagsterInstance.ephemeral() as fresh:
+        return job.execute_in_process(instance=fresh, raise_on_error=False)
+
+
+def copy_working_state(settings: Settings, data_dir: Path, *, published: bool = True, **changes) -> Settings:
+    """`settings` moved to a new working folder holding a COPY of its warehouse (and of its published releases
+    unless ``published=False``), with any other setting changed by `changes`.
+
+    Copied byte for byte, never linked: DuckDB writes its file in place, so a link would let a test's run change
+    the state other tests read."""
+    shutil.copytree(settings.warehouse_path.parent, data_dir / settings.warehouse_path.parent.name)
+    if published:
+        shutil.copytree(settings.published_dir, data_dir / settings.published_dir.name)
+    return replace(settings, data_dir=data_dir, **changes)
+
+
+def steps_started(result: dg.ExecuteInProcessResult) -> set[str]:
+    """Step keys that began executing in the run (an asset's step key is its name; a check's is
+    ``<asset>_<check>``). A step Dagster skips because something upstream failed never starts."""
+    return {e.step_key for e in result.all_events if e.event_type_value == "STEP_START"}
+
+
+def assets_materialized(result: dg.ExecuteInProcessResult) -> set[str]:
+    return {e.asset_key.to_user_string() for e in result.all_events if e.is_step_materialization}
+
+
 @pytest.fixture(scope="session")
 def make_settings(snapshot_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Callable[..., Settings]:
     def _make(name: str, snapshot: Path | None = None) -> Settings:
@@ -81,9 +122,10 @@ def symlinked_snapshot(snapshot_dir: Path, target: Path) -> Path:
     return target
 
 
-def replace_with_generated(path: Path, text: str) -> None:
+def replace_with_generated(path: Path, text: str, encoding: str = "utf-8") -> None:
+    """Swap one file of a symlinked snapshot for generated text (the real file behind the link is not touched)."""
     path.unlink()
-    path.write_text(text)
+    path.write_text(text, encoding=encoding)
 
 
 # Two hand-drawn rectangles over real Los Angeles County 2020 tracts (coordinates typed by hand, lon/lat):
@@ -130,13 +172,86 @@ def write_test_config(target: Path) -> Path:
     return target
 
 
+# The only files write_test_config changes: the neighborhoods, the ACH regions built from them, the tribal policy.
+TEST_CONFIG_CHANGES = {
+    "ach_regions.yaml",
+    "neighborhoods/la_example_neighborhoods.geojson",
+    "tribal_data_policy.yaml",
+}
+
+
+def _changed_config_files(config_dir: Path) -> set[str]:
+    from assets.settings import CONFIG_DIR
+
+    def files(root: Path) -> dict[str, bytes]:
+        return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+    shipped, test = files(CONFIG_DIR), files(config_dir)
+    return {name for name in shipped.keys() | test.keys() if shipped.get(name) != test.get(name)}
+
+
+def _table_rows(warehouse: Path, tables: list[str]) -> dict[str, list[tuple]]:
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        return {t: con.execute(f"select * from {t} order by all").fetchall() for t in tables}
+    finally:
+        con.close()
+
+
 @pytest.fixture(scope="session")
-def approved_run(make_settings: Callable[..., Settings], tmp_path_factory: pytest.TempPathFactory):
-    """The main job with test neighborhoods and the Yakama Nation area approved for publication."""
-    settings = make_settings("approved_run")
-    settings = replace(settings, config_dir=write_test_config(tmp_path_factory.mktemp("config") / "config"))
-    result = run_release_job(settings)
-    assert result.success, "the main job failed with the test config"
+def approved_run(two_releases: tuple[Settings, list[dg.ExecuteInProcessResult]], make_settings, tmp_path_factory):
+    """The graph with test neighborhoods and the Yakama Nation area approved, published as a release.
+
+    Shortcut, and why it is sound. The test config differs from the shipped one only in ``TEST_CONFIG_CHANGES``
+    (asserted). The assets upstream of ``int_indicator_components`` other than seeds (``reused``: the five raw
+    source assets, the staging models, ``int_svi_ranks``, ``int_source_estimates``, ``int_indicator_components``)
+    cannot see those files:
+      - the raw source assets read the snapshot and config files this test leaves alone (indicators,
+        race_ethnicity_groups, reliability, census_api, cdc_places, hud_chas, cdc_svi YAML, as read in
+        ``assets/raw/``); none reads ach_regions, the neighborhoods or the tribal policy;
+      - the others are SQL over those raw tables and seeds. Asserted: no boundary asset is among them, nothing but
+        seeds feeds them from outside, and those seed tables come out of this run identical.
+    So their tables are the ones `two_releases` wrote from the same snapshot, and the working folder starts from a
+    COPY of that warehouse (with a fresh published folder). The run materializes everything else (config seeds,
+    boundaries, crosswalk, allocation, indicator values, marts, the release) and runs EVERY check of the graph, those
+    on the reused tables too. The raw assets' materialization records (their ``source_files``) come along with their
+    tables into this run's instance, since the publish step lists the release's source files from them. Asserted
+    from the manifest: every check of the graph ran and passed in this run, as `make run` requires.
+    """
+    from assets.publish.release_writer import list_releases
+    from assets.source_registry import SOURCE_ASSET_KEYS
+    from pipelines.definitions import build_definitions
+
+    good, results = two_releases
+    assert all(r.success for r in results), "the main job failed on the real snapshot"
+    config_dir = write_test_config(tmp_path_factory.mktemp("config") / "config")
+    assert _changed_config_files(config_dir) == TEST_CONFIG_CHANGES
+    settings = copy_working_state(good, make_settings("approved_run").data_dir, published=False, config_dir=config_dir)
+
+    graph = build_definitions(settings).resolve_asset_graph()
+    reused = dg.AssetSelection.assets("int_indicator_components").upstream() - dg.AssetSelection.groups("seeds")
+    reused_keys = reused.resolve(graph)
+    assert not [k for k in reused_keys if graph.get(k).group_name == "geographies"], "boundaries read the config"
+    inputs = set().union(*(graph.get(k).parent_keys for k in reused_keys)) - reused_keys
+    assert all(graph.get(k).group_name == "seeds" for k in inputs), "a reused table reads more than seeds"
+    seed_tables = sorted(f"seeds.{k.to_user_string()}" for k in inputs)
+    seeds_before = _table_rows(settings.warehouse_path, seed_tables)
+
+    selection = (dg.AssetSelection.all() - reused) | dg.AssetSelection.all_asset_checks()
+    with dg.DagsterInstance.ephemeral() as instance:
+        for key in set(SOURCE_ASSET_KEYS) & reused_keys:
+            [record] = results[0].asset_materializations_for_node(key.path[-1])
+            instance.report_runless_asset_event(
+                dg.AssetMaterialization(
+                    asset_key=key, description="copied with its table from two_releases", metadata=record.metadata
+                )
+            )
+        result = run_selection(settings, selection, instance)
+    assert result.success, "the graph failed with the test config"
+    assert not {k.to_user_string() for k in reused_keys} & assets_materialized(result)
+    assert _table_rows(settings.warehouse_path, seed_tables) == seeds_before, "the reused tables' seeds changed"
+    [release] = list_releases(settings.published_dir)
+    assert sorted(release.manifest["checks_passed"]) == sorted(k.to_user_string() for k in graph.asset_check_keys)
     con = duckdb.connect(str(settings.published_dir / PUBLISHED_DB), read_only=True)
     yield settings, con
     con.close()

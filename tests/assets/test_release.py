@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import json
 
-from sources.core.config_io import load_yaml
-from sources.census_api import plan_requests
-from sources.indicator_config import load_project_config
-
 from assets.publish.release_writer import list_releases, sha256_file, verify_release
 from assets.settings import CONFIG_DIR
+from sources.census_api import plan_requests
+from sources.core.config_io import load_yaml
+from sources.indicator_config import load_project_config
 
 
 def test_running_the_main_job_twice_gives_two_releases_and_leaves_the_first_untouched(two_releases, published) -> None:
