@@ -20,11 +20,12 @@ install: $(BIN)/.installed
 run: $(BIN)/.installed
 	$(BIN)/python -m pipelines.cli release
 
-## Lint, format check and the whole test suite (what .ci/run calls).
+## Lint, format check and the whole test suite (what .ci/run calls). Two workers: the tests that need the
+## whole graph materialized share one worker (and its session fixtures); every other test runs beside them.
 test: $(BIN)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 2 --dist loadgroup
 
 format: $(BIN)/.installed
 	$(BIN)/ruff check --fix .

@@ -19,6 +19,16 @@ os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 
 PUBLISHED_DB = "sdoh_published.duckdb"
 
+# Tests that need the whole graph materialized (directly or through another fixture): under pytest-xdist's
+# `--dist loadgroup` (make test) they all run on one worker, so the session fixtures are built once.
+GRAPH_FIXTURES = {"two_releases", "approved_run"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if GRAPH_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.xdist_group("whole_graph"))
+
 
 @pytest.fixture(scope="session")
 def snapshot_dir() -> Path:
