@@ -21,7 +21,7 @@ PUBLISHED_DB = "sdoh_published.duckdb"
 
 # Tests that need the whole graph materialized (directly or through another fixture): under pytest-xdist's
 # `--dist loadgroup` (make test) they all run on one worker, so the session fixtures are built once.
-GRAPH_FIXTURES = {"two_releases", "approved_run"}
+GRAPH_FIXTURES = {"first_release", "approved_run"}
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -102,16 +102,18 @@ def make_settings(snapshot_dir: Path, tmp_path_factory: pytest.TempPathFactory) 
 
 
 @pytest.fixture(scope="session")
-def two_releases(make_settings: Callable[..., Settings]) -> tuple[Settings, list[dg.ExecuteInProcessResult]]:
-    """The main job run twice on the real snapshot, into one working folder."""
-    settings = make_settings("two_releases")
-    results = [run_release_job(settings), run_release_job(settings)]
-    return settings, results
+def first_release(make_settings: Callable[..., Settings]) -> tuple[Settings, list[dg.ExecuteInProcessResult]]:
+    """The main job on the real snapshot with the shipped config: one release in a fresh working folder.
+
+    The whole graph is materialized from scratch once per session, here; `approved_run` publishes a second release
+    into a copy of this folder (the release lifecycle tests use that one)."""
+    settings = make_settings("first_release")
+    return settings, [run_release_job(settings)]
 
 
 @pytest.fixture(scope="session")
-def published(two_releases: tuple[Settings, list]) -> duckdb.DuckDBPyConnection:
-    settings, results = two_releases
+def published(first_release: tuple[Settings, list]) -> duckdb.DuckDBPyConnection:
+    settings, results = first_release
     assert all(r.success for r in results), "the main job failed on the real snapshot"
     con = duckdb.connect(str(settings.published_dir / PUBLISHED_DB), read_only=True)
     yield con
@@ -209,7 +211,7 @@ def _table_rows(warehouse: Path, tables: list[str]) -> dict[str, list[tuple]]:
 
 
 @pytest.fixture(scope="session")
-def approved_run(two_releases: tuple[Settings, list[dg.ExecuteInProcessResult]], make_settings, tmp_path_factory):
+def approved_run(first_release: tuple[Settings, list[dg.ExecuteInProcessResult]], make_settings, tmp_path_factory):
     """The graph with test neighborhoods and the Yakama Nation area approved, published as a release.
 
     Shortcut, and why it is sound. The test config differs from the shipped one only in ``TEST_CONFIG_CHANGES``
@@ -221,8 +223,9 @@ def approved_run(two_releases: tuple[Settings, list[dg.ExecuteInProcessResult]],
         ``assets/raw/``); none reads ach_regions, the neighborhoods or the tribal policy;
       - the others are SQL over those raw tables and seeds. Asserted: no boundary asset is among them, nothing but
         seeds feeds them from outside, and those seed tables come out of this run identical.
-    So their tables are the ones `two_releases` wrote from the same snapshot, and the working folder starts from a
-    COPY of that warehouse (with a fresh published folder). The run materializes everything else (config seeds,
+    So their tables are the ones `first_release` wrote from the same snapshot, and the working folder starts from a
+    COPY of that warehouse and of its published folder, so this run publishes the folder's second release (what
+    the release lifecycle tests read: a second release beside the first). The run materializes everything else (config seeds,
     boundaries, crosswalk, allocation, indicator values, marts, the release) and runs EVERY check of the graph, those
     on the reused tables too. The raw assets' materialization records (their ``source_files``) come along with their
     tables into this run's instance, since the publish step lists the release's source files from them. Asserted
@@ -232,11 +235,11 @@ def approved_run(two_releases: tuple[Settings, list[dg.ExecuteInProcessResult]],
     from assets.source_registry import SOURCE_ASSET_KEYS
     from pipelines.definitions import build_definitions
 
-    good, results = two_releases
+    good, results = first_release
     assert all(r.success for r in results), "the main job failed on the real snapshot"
     config_dir = write_test_config(tmp_path_factory.mktemp("config") / "config")
     assert _changed_config_files(config_dir) == TEST_CONFIG_CHANGES
-    settings = copy_working_state(good, make_settings("approved_run").data_dir, published=False, config_dir=config_dir)
+    settings = copy_working_state(good, make_settings("approved_run").data_dir, config_dir=config_dir)
 
     graph = build_definitions(settings).resolve_asset_graph()
     reused = dg.AssetSelection.assets("int_indicator_components").upstream() - dg.AssetSelection.groups("seeds")
@@ -253,14 +256,15 @@ def approved_run(two_releases: tuple[Settings, list[dg.ExecuteInProcessResult]],
             [record] = results[0].asset_materializations_for_node(key.path[-1])
             instance.report_runless_asset_event(
                 dg.AssetMaterialization(
-                    asset_key=key, description="copied with its table from two_releases", metadata=record.metadata
+                    asset_key=key, description="copied with its table from first_release", metadata=record.metadata
                 )
             )
         result = run_selection(settings, selection, instance)
     assert result.success, "the graph failed with the test config"
     assert not {k.to_user_string() for k in reused_keys} & assets_materialized(result)
     assert _table_rows(settings.warehouse_path, seed_tables) == seeds_before, "the reused tables' seeds changed"
-    [release] = list_releases(settings.published_dir)
+    first, release = list_releases(settings.published_dir)  # the copied first release, then this run's
+    assert first.release_id == list_releases(good.published_dir)[0].release_id
     assert sorted(release.manifest["checks_passed"]) == sorted(k.to_user_string() for k in graph.asset_check_keys)
     con = duckdb.connect(str(settings.published_dir / PUBLISHED_DB), read_only=True)
     yield settings, con
@@ -268,12 +272,12 @@ def approved_run(two_releases: tuple[Settings, list[dg.ExecuteInProcessResult]],
 
 
 @pytest.fixture(scope="session")
-def published_run_metadata(two_releases: tuple[Settings, list[dg.ExecuteInProcessResult]]):
+def published_run_metadata(first_release: tuple[Settings, list[dg.ExecuteInProcessResult]]):
     """The first release's run: each registered source asset's materialization metadata, and that release's manifest."""
     from assets.publish.release_writer import list_releases
     from assets.source_registry import SOURCE_ASSET_KEYS
 
-    settings, results = two_releases
+    settings, results = first_release
     first = results[0]
     metadata = {key: first.asset_materializations_for_node(key.path[-1])[0].metadata for key in SOURCE_ASSET_KEYS}
     return metadata, list_releases(settings.published_dir)[0].manifest

@@ -112,8 +112,8 @@ def test_wa_ach_population_is_the_sum_of_its_counties(published, snapshot_dir) -
     assert geo_pop == 7_705_281
 
 
-def test_default_policy_publishes_no_tribal_area_row_and_counts_what_it_withheld(published, two_releases) -> None:
-    settings, _ = two_releases
+def test_default_policy_publishes_no_tribal_area_row_and_counts_what_it_withheld(published, first_release) -> None:
+    settings, _ = first_release
     assert (
         published.execute("select count(*) from latest_indicator_values where geo_type = 'aiannh'").fetchone()[0] == 0
     )
@@ -260,10 +260,10 @@ def test_hand_drawn_neighborhoods_allocate_tracts_and_rebuild_rent_burden(approv
     assert inside_rate == pytest.approx(tract_rate) and inside_moe == pytest.approx(tract_moe)
 
 
-def test_map_export_has_one_valid_feature_per_mapped_geography_with_published_values(published, two_releases) -> None:
+def test_map_export_has_one_valid_feature_per_mapped_geography_with_published_values(published, first_release) -> None:
     import geopandas as gpd
 
-    settings, _ = two_releases
+    settings, _ = first_release
     release_id = published.execute("select release_id from releases order by created_at desc limit 1").fetchone()[0]
     folder = settings.published_dir / "releases" / release_id
     mapped = published.execute(

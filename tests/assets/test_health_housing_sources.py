@@ -126,10 +126,10 @@ def test_ach_places_value_is_the_population_weighted_mean_of_its_counties(publis
     assert ach == pytest.approx(king)
 
 
-def test_release_records_each_source_vintage(published, two_releases) -> None:
+def test_release_records_each_source_vintage(published, first_release) -> None:
     import json
 
-    settings, _ = two_releases
+    settings, _ = first_release
     release_id, places, chas = published.execute(
         "select release_id, places_release, chas_vintage from releases order by created_at desc limit 1"
     ).fetchone()

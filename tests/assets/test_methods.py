@@ -21,8 +21,8 @@ THEMES = {
 
 
 @pytest.fixture(scope="module")
-def warehouse(two_releases):
-    settings, results = two_releases
+def warehouse(first_release):
+    settings, results = first_release
     assert all(r.success for r in results)
     con = duckdb.connect(str(settings.warehouse_path), read_only=True)
     yield con
