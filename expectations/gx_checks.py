@@ -215,5 +215,14 @@ def build_suite_check(path: Path) -> dg.AssetChecksDefinition:
     return _check
 
 
+def suite_check_keys(suite_dir: Path) -> list[dg.AssetCheckKey]:
+    """The key of every check the suites define (what the publish step requires to have passed), without GX."""
+    keys = []
+    for path in sorted(suite_dir.glob("*.json")):
+        suite = load_suite(path)
+        keys.append(dg.AssetCheckKey(dg.AssetKey(suite["meta"]["asset"]), f"gx_{suite['name']}"))
+    return keys
+
+
 def build_suite_checks(suite_dir: Path) -> list[dg.AssetChecksDefinition]:
     return [build_suite_check(p) for p in sorted(suite_dir.glob("*.json"))]

@@ -7,31 +7,48 @@ from assets.provenance import SOURCE_FILES_KEY
 from assets.publish.map_export import write_map_exports
 from assets.publish.release_writer import PUBLISHED_DB, rebuild_published_db, write_release
 from assets.resources import SdohSources
-from assets.settings import SQL_DIR
+from assets.settings import EXPECTATIONS_DIR, SQL_DIR
 from assets.source_registry import SOURCE_ASSET_KEYS
+from expectations.gx_checks import suite_check_keys
 from sources.core.hashing import sha256_file
 
 
-def _checks_passed_in_run(context: dg.AssetExecutionContext) -> list[str]:
-    """Refuse to publish unless every data check ran in this same run and passed.
+def _verified_checks(context: dg.AssetExecutionContext) -> list[str]:
+    """Refuse to publish unless every check of the whole graph passed on the materialization it is about to publish.
 
-    Blocking checks already stop this asset when they fail; this also stops a run that selected the publish
-    asset alone, whose upstream tables may have failed their checks in an earlier run.
+    Asked of the Dagster instance, not assumed from this run: for each check of the code location, its latest
+    evaluation must not be a blocking (ERROR) failure, and it must have evaluated the asset's latest
+    materialization (a check that ran on an older table proves nothing about the one published). A run that
+    selects this asset alone publishes only when every table it reads was checked that way; otherwise it fails,
+    naming each check and what to run. Returns the checks that passed, for the manifest.
     """
-    expected = set(context.job_def.asset_layer.asset_graph.asset_check_keys)
-    evaluations = {}
-    for entry in context.instance.all_logs(context.run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION):
-        evaluation = entry.dagster_event.event_specific_data
-        blocking_failure = not evaluation.passed and evaluation.severity == dg.AssetCheckSeverity.ERROR
-        evaluations[evaluation.asset_check_key] = not blocking_failure
-    missing = sorted(k.to_user_string() for k in expected if k not in evaluations)
-    failed = sorted(k.to_user_string() for k, ok in evaluations.items() if not ok)
-    if missing or failed:
+    keys = sorted(suite_check_keys(EXPECTATIONS_DIR), key=lambda k: k.to_user_string())
+    records = context.instance.event_log_storage.get_latest_asset_check_execution_by_key(keys)
+    problems, passed = [], []
+    for key in keys:
+        record = records.get(key)
+        event = record.event.dagster_event if record is not None and record.event is not None else None
+        evaluation = event.event_specific_data if event is not None else None
+        name = key.to_user_string()
+        if not isinstance(evaluation, dg.AssetCheckEvaluation):
+            problems.append(f"{name} has never run")
+            continue
+        if not evaluation.passed and evaluation.severity == dg.AssetCheckSeverity.ERROR:
+            problems.append(f"{name} failed: {evaluation.description or 'see the check in the UI'}")
+            continue
+        latest = context.instance.fetch_materializations(key.asset_key, limit=1).records
+        target = evaluation.target_materialization_data
+        if latest and (target is None or target.storage_id != latest[0].storage_id):
+            problems.append(f"{name} checked an older materialization of {key.asset_key.to_user_string()}")
+            continue
+        passed.append(name)
+    if problems:
         raise dg.Failure(
-            "not publishing: every data check must run and pass in the same run as the release "
-            f"(failed: {failed or 'none'}; not run: {missing or 'none'}). Materialize the whole graph: make run",
+            "not publishing: every check must have passed on the tables being published; "
+            + "; ".join(problems)
+            + ". Materialize the whole graph (make run, or the build_and_publish_release job)",
         )
-    return sorted(k.to_user_string() for k in evaluations)
+    return passed
 
 
 MART_KEYS = tuple(dg.AssetKey(p.stem) for p in sorted((SQL_DIR / "marts").glob("*.sql")))
@@ -52,6 +69,7 @@ def published_release(
     context: dg.AssetExecutionContext, sdoh: SdohSources, warehouse: DuckDBResource
 ) -> dg.MaterializeResult:
     settings = sdoh.settings
+    checks_passed = _verified_checks(context)  # first: nothing is read or written for an unchecked release
     sources = _source_files(context)
     with warehouse.get_connection() as con:
         periods = con.execute("select source, periods, releases from marts.rpt_source_periods").fetchall()
@@ -78,7 +96,7 @@ def published_release(
                 for p in sorted(settings.config_dir.rglob("*"))
                 if p.is_file()
             },
-            "checks_passed": _checks_passed_in_run(context),
+            "checks_passed": checks_passed,
         }
         release = write_release(con, settings.published_dir, provenance, exporter=write_map_exports)
     context.log.info(f"wrote release {release.release_id} to {release.path}")
