@@ -20,8 +20,7 @@ install: $(BIN)/.installed
 run: $(BIN)/.installed
 	$(BIN)/python -m pipelines.cli release
 
-## Lint, format check and the whole test suite (what .ci/run calls). Two workers: the tests that need the
-## whole graph materialized share one worker (and its session fixtures); every other test runs beside them.
+## Lint, format check and the whole test suite (what .ci/run calls), on two pytest-xdist workers (one per core).
 test: $(BIN)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
