@@ -16,18 +16,20 @@ import shapely
 
 from assets.geographies.overlay import tract_area_shares
 from assets.settings import settings_from_env
-from sources.census_geo import add_equal_area_km2, boundary_sources, read_boundary_layer
+from sources.census_geo import add_equal_area_km2, layer_source, read_boundary_layer
+from sources.core.files import SourceFiles
 from sources.geo_config import load_geo_config
 
 
 def main() -> None:
     settings = settings_from_env()
+    snapshot_files = SourceFiles("snapshot", settings.snapshot_dir, settings.landing_dir)
     config = load_geo_config(settings.config_dir)
     started = time.perf_counter()
     layers = {}
     for name, spec in config.boundary_layers.items():
         t = time.perf_counter()
-        frame, stats = read_boundary_layer(name, spec, boundary_sources(settings.snapshot_dir, spec))
+        frame, stats = read_boundary_layer(name, spec, snapshot_files.get(layer_source("", name, spec)))
         layers[name] = add_equal_area_km2(frame, config.equal_area_crs)
         print(
             f"{name:12s} {stats['features']:>6,} features, {stats['repaired_make_valid']:>3} repaired, "

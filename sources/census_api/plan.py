@@ -22,7 +22,7 @@ def plan_requests(indicator_variables: pl.DataFrame, census_datasets: pl.DataFra
     """Every Census API call, with estimate and (where published) MOE variables, grouped by table and place."""
     suffix = {r["dataset"]: r for r in census_datasets.iter_rows(named=True)}
     spec = indicator_variables.filter(
-        pl.col("dataset").str.starts_with("acs/") | pl.col("dataset").str.starts_with("dec/")
+        pl.any_horizontal(pl.col("dataset").str.starts_with(prefix) for prefix in CENSUS_DATASET_PREFIXES)
     )
     calls: list[CensusRequest] = []
     keys = ["vintage_year", "dataset", "geo_level", "state", "county", "table"]

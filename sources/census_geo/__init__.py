@@ -3,11 +3,8 @@
 the functions that need it, so the code location stays quick to load."""
 
 from sources.census_geo.boundaries import (
-    COUNTY_BOUNDARY_VINTAGES,
     BoundaryError,
     add_equal_area_km2,
-    boundary_sources,
-    county_boundary_path,
     read_boundary_layer,
     read_county_ids,
     read_tract_relationship,
@@ -17,11 +14,8 @@ from sources.census_geo.boundaries import (
 from sources.census_geo.spec import layer_source, relationship_source
 
 __all__ = [
-    "COUNTY_BOUNDARY_VINTAGES",
     "BoundaryError",
     "add_equal_area_km2",
-    "boundary_sources",
-    "county_boundary_path",
     "layer_source",
     "read_boundary_layer",
     "read_county_ids",

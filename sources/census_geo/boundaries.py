@@ -19,12 +19,6 @@ from sources.core.errors import SourceError
 from sources.core.landing import LandedFile
 from sources.core.zips import gdal_path
 
-COUNTY_BOUNDARY_VINTAGES = ("2017", "2023")
-
-
-def county_boundary_path(snapshot_dir: Path, vintage: str) -> Path:
-    return Path(snapshot_dir) / "census_geo" / "county" / f"{vintage}_us_atlas" / "counties-10m.json"
-
 
 def read_county_ids(path: Path | LandedFile, vintage: str, spec: dict | None = None) -> pl.DataFrame:
     """One row per county in a county layer: geoid, state_fips, county_name, boundary_vintage.
@@ -70,19 +64,6 @@ def _county_ids_from_zip(path: Path, vintage: str, spec: dict) -> pl.DataFrame:
 
 class BoundaryError(SourceError):
     """A boundary file breaks its contract: unknown CRS, missing id field, malformed id, unreadable file."""
-
-
-def boundary_sources(snapshot_dir: Path, spec: dict) -> list[Path]:
-    """The snapshot files of one boundary layer (a glob pattern may name several, e.g. one per metro area)."""
-    pattern = str(spec["snapshot"])
-    paths = (
-        sorted(Path(snapshot_dir).glob(pattern)) if any(c in pattern for c in "*?[") else [Path(snapshot_dir) / pattern]
-    )
-    paths = [p for p in paths if p.suffix.lower() in (".json", ".geojson", ".gpkg", ".shp")]
-    missing = [p for p in paths if not p.is_file()]
-    if not paths or missing:
-        raise BoundaryError(f"boundary layer {spec['geo_type']} {spec['geo_vintage']}: no file at {missing or pattern}")
-    return paths
 
 
 def read_boundary_layer(name: str, spec: dict, paths: list[str | Path | LandedFile], *, live: bool = False):

@@ -22,7 +22,7 @@ import requests
 
 from sources.core.errors import FetchError
 from sources.core.hashing import sha256_bytes, sha256_file
-from sources.core.http import LandingSession, RetrySettings
+from sources.core.http import LandingSession, RetrySettings, rewritten
 from sources.core.landing import LandedFile, shown_path
 from sources.core.zips import extract_member
 
@@ -117,10 +117,7 @@ class SnapshotSession(requests.Session):
         if not path.is_file():
             raise FetchError(f"the snapshot has no file for this request: expected {path}")
         body = path.read_bytes()
-        for prefix, target in self.rewrites.items():  # shown as the live request would be
-            if url.startswith(prefix):
-                url = target.rstrip("/") + url[len(prefix) :]
-                break
+        url = rewritten(url, self.rewrites)  # shown as the live request would be
         public = {k: v for k, v in dict(params or {}).items() if k != "key"}
         shown_url = requests.Request("GET", url, params=public).prepare().url or url
         landed = LandedFile(path, sha256_bytes(body), shown_url, len(body), shown_path(path, self.snapshot_dir))

@@ -145,10 +145,7 @@ class LandingSession(requests.Session):
     def _fetch(
         self, url: str, relpath: str, params: dict[str, str], headers: Mapping[str, str] | None = None
     ) -> tuple[LandedFile, requests.Response, int]:
-        for prefix, target in self.rewrites.items():
-            if url.startswith(prefix):
-                url = target.rstrip("/") + url[len(prefix) :]
-                break
+        url = rewritten(url, self.rewrites)
         public_url = self.public(requests.Request("GET", url, params=params).prepare().url or url)
         send_params = {**params, **self.secrets}
         target = checked_relpath(relpath)
@@ -199,6 +196,14 @@ class LandingSession(requests.Session):
                     return landed, response, attempts
                 delay = _delay(status_retry, response.raw, self.retry.backoff_max)
             time.sleep(delay)
+
+
+def rewritten(url: str, rewrites: Mapping[str, str]) -> str:
+    """``url`` with the first matching prefix replaced by its configured base URL (a loopback server in tests)."""
+    for prefix, target in rewrites.items():
+        if url.startswith(prefix):
+            return target.rstrip("/") + url[len(prefix) :]
+    return url
 
 
 def _delay(retry: Retry, raw: BaseHTTPResponse | None, backoff_max: float) -> float:

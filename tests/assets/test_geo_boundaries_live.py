@@ -23,8 +23,9 @@ from assets.geographies.ref_county_geoids import ref_county_geoids
 from assets.geographies.ref_tract_relationship import ref_tract_relationship
 from assets.resources import SdohSources
 from assets.settings import CONFIG_DIR
-from sources.census_geo import boundary_sources, read_boundary_layer
+from sources.census_geo import read_boundary_layer
 from sources.geo_config import load_geo_config
+from tests.sources.boundary_files import snapshot_layer
 from tests.sources.loopback import start_loopback, stop_loopback
 
 
@@ -48,7 +49,7 @@ def census_geo_site(snapshot_dir: Path, tmp_path_factory: pytest.TempPathFactory
     config = load_geo_config(CONFIG_DIR)
     expected: dict[str, int] = {}
     for name, spec in config.boundary_layers.items():
-        frame, _ = read_boundary_layer(name, spec, boundary_sources(snapshot_dir, spec))
+        frame, _ = read_boundary_layer(name, spec, snapshot_layer(snapshot_dir, name, spec))
         frame = frame[frame.geometry.notna()]
         expected[f"{spec['geo_type']} {spec['geo_vintage']}"] = len(frame)
         for state in spec.get("states") or [None]:

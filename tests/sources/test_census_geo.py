@@ -11,11 +11,11 @@ from assets.settings import CONFIG_DIR
 from sources.census_geo import (
     BoundaryError,
     add_equal_area_km2,
-    boundary_sources,
     read_boundary_layer,
     read_tract_relationship,
 )
 from sources.geo_config import load_geo_config
+from tests.sources.boundary_files import snapshot_layer
 
 
 @pytest.fixture(scope="module")
@@ -25,7 +25,7 @@ def layers():
 
 def test_county_layer_is_repaired_and_measured_in_an_equal_area_projection(layers, snapshot_dir: Path) -> None:
     spec = layers["county_2023"]
-    frame, stats = read_boundary_layer("county_2023", spec, boundary_sources(snapshot_dir, spec))
+    frame, stats = read_boundary_layer("county_2023", spec, snapshot_layer(snapshot_dir, "county_2023", spec))
     assert stats["features_read"] == 3233  # PROVENANCE.md: 3,233 counties in the 2023 us-atlas file
     assert stats["repaired_make_valid"] > 0 and frame.geometry.dropna().is_valid.all()
     frame = add_equal_area_km2(frame, "EPSG:6933")
@@ -40,7 +40,7 @@ def test_topojson_without_a_declared_crs_is_an_error(layers, snapshot_dir: Path)
     spec = {**layers["county_2017"]}
     spec.pop("declared_crs")
     with pytest.raises(BoundaryError, match=r"has no CRS and config/geographies.yaml declares none"):
-        read_boundary_layer("county_2017", spec, boundary_sources(snapshot_dir, spec))
+        read_boundary_layer("county_2017", spec, snapshot_layer(snapshot_dir, "county_2017", spec))
 
 
 def test_malformed_geoid_is_named(layers, tmp_path: Path) -> None:
