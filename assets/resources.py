@@ -4,6 +4,8 @@ DuckDB warehouse. They live below the assets' code location (``pipelines/`` only
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import dagster as dg
@@ -11,6 +13,7 @@ from dagster_duckdb import DuckDBResource
 from pydantic import PrivateAttr
 
 from assets.settings import CONFIG_DIR, Settings, settings_from_env
+from assets.writer_lock import hold_writer_lock
 from sources.core.files import SourceFiles
 from sources.core.http import RetrySettings
 
@@ -72,6 +75,26 @@ class SdohSources(dg.ConfigurableResource):
         return self._files
 
 
+class LockedWarehouse(DuckDBResource):
+    """The DuckDB warehouse, written by one run at a time.
+
+    While a run uses it, the run holds the working folder's writer lock (:mod:`assets.writer_lock`): from the first
+    step that opens the warehouse to the end of the run (the job runs in one process, so the resource is set up
+    once per run). A second run that would write the same folder waits up to ``lock_wait_seconds``, logging who holds
+    the lock, then fails naming the holder; its steps never touch the tables of the run that holds it.
+    """
+
+    data_dir: str
+    lock_wait_seconds: float = 1800.0
+
+    @contextmanager
+    def yield_for_execution(self, context: dg.InitResourceContext) -> Iterator[LockedWarehouse]:
+        run_id = context.run.run_id if context.run is not None else None
+        log = context.log.warning if context.log is not None else print
+        with hold_writer_lock(Path(self.data_dir), run_id=run_id, wait_seconds=self.lock_wait_seconds, on_wait=log):
+            yield self
+
+
 def build_resources(settings: Settings | None = None) -> dict[str, object]:
     s = settings or settings_from_env()
     s.warehouse_path.parent.mkdir(parents=True, exist_ok=True)
@@ -88,5 +111,7 @@ def build_resources(settings: Settings | None = None) -> dict[str, object]:
             config_dir=str(s.config_dir),
             census_geo_base_url=s.census_geo_base_url,
         ),
-        "warehouse": DuckDBResource(database=str(s.warehouse_path)),
+        "warehouse": LockedWarehouse(
+            database=str(s.warehouse_path), data_dir=str(s.data_dir), lock_wait_seconds=s.writer_lock_wait_seconds
+        ),
     }

@@ -29,6 +29,7 @@ class Settings:
     census_api_base_url: str
     config_dir: Path = CONFIG_DIR
     census_geo_base_url: str = "https://www2.census.gov"
+    writer_lock_wait_seconds: float = 1800.0
 
     @property
     def warehouse_path(self) -> Path:
@@ -61,4 +62,15 @@ def settings_from_env(environ: dict[str, str] | None = None) -> Settings:
         census_api_base_url=(env.get("SDOH_CENSUS_API_BASE_URL") or "https://api.census.gov/data").rstrip("/"),
         config_dir=_resolve(env.get("SDOH_CONFIG_DIR") or str(CONFIG_DIR)),
         census_geo_base_url=(env.get("SDOH_CENSUS_GEO_BASE_URL") or "https://www2.census.gov").rstrip("/"),
+        writer_lock_wait_seconds=_seconds(env, "SDOH_WRITER_LOCK_WAIT", 1800.0),
     )
+
+
+def _seconds(env, name: str, default: float) -> float:
+    value = (env.get(name) or "").strip()
+    if not value:
+        return default
+    try:
+        return max(float(value), 0.0)
+    except ValueError:
+        raise ValueError(f"{name} must be a number of seconds, got {value!r}") from None

@@ -13,9 +13,10 @@ import sys
 import time
 
 from assets.settings import PROJECT_ROOT, settings_from_env
+from pipelines import releases_cli
 
 
-def _release(_: argparse.Namespace) -> int:
+def _release(args: argparse.Namespace) -> int:
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
     os.environ.setdefault("DAGSTER_HOME", str(PROJECT_ROOT / "data" / "dagster_home"))
     os.makedirs(os.environ["DAGSTER_HOME"], exist_ok=True)
@@ -26,6 +27,7 @@ def _release(_: argparse.Namespace) -> int:
     import dagster as dg
 
     from assets.publish.release_writer import PUBLISHED_DB, list_releases
+    from assets.writer_lock import WriterBusy, hold_writer_lock
     from pipelines.definitions import build_definitions
 
     settings = settings_from_env()
@@ -40,8 +42,20 @@ def _release(_: argparse.Namespace) -> int:
     started = time.monotonic()
     defs = build_definitions(settings)
     job = defs.resolve_job_def("build_and_publish_release")
-    with dg.DagsterInstance.get() as instance:
-        result = job.execute_in_process(instance=instance, raise_on_error=False)
+    run_config = {"ops": {"published_release": {"config": {"accept_row_drops": bool(args.accept_row_drops)}}}}
+    try:  # one writer per working folder: wait for (or, with --no-wait, refuse) a run that holds it
+        with (
+            hold_writer_lock(
+                settings.data_dir,
+                wait_seconds=0 if args.no_wait else settings.writer_lock_wait_seconds,
+                on_wait=lambda message: print(message, flush=True),
+            ),
+            dg.DagsterInstance.get() as instance,
+        ):
+            result = job.execute_in_process(instance=instance, raise_on_error=False, run_config=run_config)
+    except WriterBusy as busy:
+        print(f"error: {busy}", file=sys.stderr)
+        return 75
     elapsed = time.monotonic() - started
     failures = [e for e in result.all_events if e.is_step_failure]
     failed_checks = [
@@ -61,6 +75,12 @@ def _release(_: argparse.Namespace) -> int:
     latest = releases[-1]
     tables = latest.manifest["tables"]
     print(f"run {result.run_id} succeeded in {elapsed:.0f}s")
+    [published] = result.asset_materializations_for_node("published_release")
+    if not published.metadata["new_release"].value:
+        print(
+            f"no new release: the tables equal the latest release {latest.release_id} (content hashes); "
+            "see `python -m pipelines.cli releases list`"
+        )
     print(
         f"release {latest.release_id}: {tables['indicator_values']['rows']:,} indicator values, "
         f"{tables['indicator_catalog']['rows']} indicators ({len(releases)} releases in total)"
@@ -121,7 +141,17 @@ def _docs(_: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m pipelines.cli", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("release", help="materialize every asset and publish a release").set_defaults(func=_release)
+    release = commands.add_parser("release", help="materialize every asset and publish a release")
+    release.add_argument(
+        "--accept-row-drops",
+        action="store_true",
+        help="publish although rows fell beyond config/releases.yaml's tolerance (after removing an indicator or region)",
+    )
+    release.add_argument(
+        "--no-wait", action="store_true", help="stop at once if another run holds the working folder's writer lock"
+    )
+    release.set_defaults(func=_release)
+    releases_cli.add_parser(commands)
     commands.add_parser("docs", help="regenerate docs/data_dictionary.md from the SQL models").set_defaults(func=_docs)
     compare = commands.add_parser(
         "compare", help="say whether two releases (ids or folders) publish the same tables, by content"

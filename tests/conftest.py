@@ -42,17 +42,36 @@ def snapshot_dir() -> Path:
     return path
 
 
-def run_release_job(settings: Settings) -> dg.ExecuteInProcessResult:
-    """Materialize every asset and run every check in process, as `make run` does."""
+def run_release_job(settings: Settings, instance_dir: Path | None = None) -> dg.ExecuteInProcessResult:
+    """Materialize every asset and run every check in process, as `make run` does: on a Dagster instance stored in
+    ``instance_dir`` (SQLite, like `make run`'s; kept so tests can copy it) or on a throwaway one."""
     from pipelines.definitions import build_definitions
 
     job = build_definitions(settings).resolve_job_def("build_and_publish_release")
+    if instance_dir is not None:
+        with instance_at(instance_dir) as instance:
+            return job.execute_in_process(instance=instance, raise_on_error=False)
     with dg.DagsterInstance.ephemeral() as instance:
         return job.execute_in_process(instance=instance, raise_on_error=False)
 
 
+def instance_at(instance_dir: Path) -> dg.DagsterInstance:
+    """A Dagster instance whose storage (run, event log, schedule SQLite files) lives in ``instance_dir``."""
+    instance_dir.mkdir(parents=True, exist_ok=True)
+    return dg.DagsterInstance.local_temp(tempdir=str(instance_dir))
+
+
+def instance_dir_of(settings: Settings) -> Path:
+    """Where a working folder made by these fixtures keeps its Dagster instance (beside data/, as `make run` keeps
+    data/dagster_home)."""
+    return settings.data_dir / "dagster_instance"
+
+
 def run_selection(
-    settings: Settings, selection: dg.AssetSelection, instance: dg.DagsterInstance | None = None
+    settings: Settings,
+    selection: dg.AssetSelection,
+    instance: dg.DagsterInstance | None = None,
+    run_config: dict | None = None,
 ) -> dg.ExecuteInProcessResult:
     """Materialize only `selection` of the project's own Definitions, in process, as "materialize selected" in the
     UI does: the selected assets with their checks, and checks the selection names on unselected assets (these read
@@ -65,9 +84,9 @@ def run_selection(
         asset_selection=selection.resolve(graph), asset_check_selection=selection.resolve_checks(graph)
     )
     if instance is not None:
-        return job.execute_in_process(instance=instance, raise_on_error=False)
+        return job.execute_in_process(instance=instance, raise_on_error=False, run_config=run_config)
     with dg.DagsterInstance.ephemeral() as fresh:
-        return job.execute_in_process(instance=fresh, raise_on_error=False)
+        return job.execute_in_process(instance=fresh, raise_on_error=False, run_config=run_config)
 
 
 def copy_working_state(settings: Settings, data_dir: Path, *, published: bool = True, **changes) -> Settings:
@@ -79,6 +98,8 @@ def copy_working_state(settings: Settings, data_dir: Path, *, published: bool = 
     shutil.copytree(settings.warehouse_path.parent, data_dir / settings.warehouse_path.parent.name)
     if published:
         shutil.copytree(settings.published_dir, data_dir / settings.published_dir.name)
+    if instance_dir_of(settings).is_dir():  # the Dagster instance that knows how those tables were built
+        shutil.copytree(instance_dir_of(settings), data_dir / instance_dir_of(settings).name)
     return replace(settings, data_dir=data_dir, **changes)
 
 
@@ -229,12 +250,13 @@ def approved_run(first_release: tuple[Settings, list[dg.ExecuteInProcessResult]]
     COPY of that warehouse and of its published folder, so this run publishes the folder's second release (what
     the release lifecycle tests read: a second release beside the first). The run materializes everything else (config seeds,
     boundaries, crosswalk, allocation, indicator values, marts, the release) and runs EVERY check of the graph, those
-    on the reused tables too. The raw assets' materialization records (their ``source_files``) come along with their
-    tables into this run's instance, since the publish step lists the release's source files from them. Asserted
-    from the manifest: every check of the graph ran and passed in this run, as `make run` requires.
+    on the reused tables too. The Dagster instance is copied with the folder, so it knows the reused tables'
+    materializations (the publish step lists the release's source files from them, and refuses a table older than
+    its inputs). Asserted from the manifest: every check of the graph ran and passed or only warned, as `make run`
+    requires. The test config drops one of the three example neighborhoods, so the run accepts that row drop (as
+    `release --accept-row-drops` would).
     """
     from assets.publish.release_writer import list_releases
-    from assets.source_registry import SOURCE_ASSET_KEYS
     from pipelines.definitions import build_definitions
 
     good, results = first_release
@@ -252,22 +274,25 @@ def approved_run(first_release: tuple[Settings, list[dg.ExecuteInProcessResult]]
     seed_tables = sorted(f"seeds.{k.to_user_string()}" for k in inputs)
     seeds_before = _table_rows(settings.warehouse_path, seed_tables)
 
-    selection = (dg.AssetSelection.all() - reused) | dg.AssetSelection.all_asset_checks()
-    with dg.DagsterInstance.ephemeral() as instance:
-        for key in set(SOURCE_ASSET_KEYS) & reused_keys:
-            [record] = results[0].asset_materializations_for_node(key.path[-1])
-            instance.report_runless_asset_event(
-                dg.AssetMaterialization(
-                    asset_key=key, description="copied with its table from first_release", metadata=record.metadata
-                )
-            )
-        result = run_selection(settings, selection, instance)
+    changed_seeds = {"seed_ach_regions", "seed_ach_region_members", "seed_neighborhoods", "seed_tribal_data_policy"}
+    assert not changed_seeds & {k.to_user_string() for k in inputs}, "a reused table reads a seed this config changes"
+    # Not rebuilt: the reused tables and the seeds only they read. The instance copied with the folder knows how
+    # they were built (first_release's run), so the publish step sees every table newer than its inputs.
+    selection = (dg.AssetSelection.all() - reused - dg.AssetSelection.assets(*inputs)) | (
+        dg.AssetSelection.all_asset_checks()
+    )
+    with instance_at(instance_dir_of(settings)) as instance:
+        # The test config replaces the three example neighborhoods with two: their rows drop on purpose.
+        accept = {"ops": {"published_release": {"config": {"accept_row_drops": True}}}}
+        result = run_selection(settings, selection, instance, run_config=accept)
     assert result.success, "the graph failed with the test config"
     assert not {k.to_user_string() for k in reused_keys} & assets_materialized(result)
+    assert not {k.to_user_string() for k in inputs} & assets_materialized(result)
     assert _table_rows(settings.warehouse_path, seed_tables) == seeds_before, "the reused tables' seeds changed"
     first, release = list_releases(settings.published_dir)  # the copied first release, then this run's
     assert first.release_id == list_releases(good.published_dir)[0].release_id
-    assert sorted(release.manifest["checks_passed"]) == sorted(k.to_user_string() for k in graph.asset_check_keys)
+    checked = release.manifest["checks_passed"] + release.manifest["checks_warned"]
+    assert sorted(checked) == sorted(k.to_user_string() for k in graph.asset_check_keys)
     con = duckdb.connect(str(settings.published_dir / PUBLISHED_DB), read_only=True)
     yield settings, con
     con.close()

@@ -1,30 +1,104 @@
-"""Release layer: publish the checked marts as a new immutable release and refresh the published DuckDB file."""
+"""Release layer: write-audit-publish. The checked marts become a new immutable release only when every check passed
+on exactly the tables being published and the staged release passes its own audit; then the published DuckDB file
+is rebuilt and swapped in. Anything else is refused, recorded in the ledger, and the latest release stays as it was.
+"""
+
+from typing import Any
 
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
 from assets.provenance import SOURCE_FILES_KEY
 from assets.publish.map_export import write_map_exports
-from assets.publish.release_writer import PUBLISHED_DB, rebuild_published_db, write_release
+from assets.publish.publishing import AuditFailed, PublishOutcome, publish_from_warehouse
+from assets.publish.release_store import append_ledger
+from assets.publish.release_writer import PUBLISHED_DB
 from assets.resources import SdohSources
 from assets.settings import EXPECTATIONS_DIR, SQL_DIR
 from assets.source_registry import SOURCE_ASSET_KEYS
+from assets.writer_lock import hold_writer_lock
 from expectations.gx_checks import suite_check_keys
 from sources.core.hashing import sha256_file
 
+WHAT_TO_RUN = "Materialize the whole graph (make run, or the build_and_publish_release job in the UI)"
 
-def _verified_checks(context: dg.AssetExecutionContext) -> list[str]:
+
+class Refused(dg.Failure):
+    """The publish step refused: nothing was written, the latest release is unchanged."""
+
+
+def _verified_lineage(context: dg.AssetExecutionContext) -> list[dict[str, Any]]:
+    """Every asset upstream of the release has a materialization newer than each of its inputs' latest ones.
+
+    Asked of the Dagster instance. If a source was materialized again after the tables built from it (for example a
+    raw asset selected alone in the UI), the marts no longer come from the source files the manifest would list, so
+    publishing refuses and names the assets to rebuild. Returns each upstream asset's latest materialization, for
+    the manifest.
+    """
+    graph = context.job_def.asset_layer.asset_graph
+    upstream = sorted(
+        graph.get(context.asset_key).parent_keys | _ancestors(graph, context.asset_key),
+        key=lambda k: k.to_user_string(),
+    )
+    latest = {}
+    for key in upstream:
+        records = context.instance.fetch_materializations(key, limit=1).records
+        latest[key] = records[0] if records else None
+    problems, found = [], []
+    for key in upstream:
+        record = latest[key]
+        name = key.to_user_string()
+        if record is None:
+            problems.append(f"{name} has never been materialized")
+            continue
+        found.append(
+            {
+                "asset": name,
+                "run_id": record.run_id,
+                "storage_id": record.storage_id,
+                "materialized_at": record.timestamp,
+            }
+        )
+        for parent in sorted(graph.get(key).parent_keys, key=lambda k: k.to_user_string()):
+            parent_record = latest.get(parent)
+            if parent_record is not None and parent_record.storage_id > record.storage_id:
+                problems.append(
+                    f"{name} is older than its input {parent.to_user_string()} (materialized again since); "
+                    f"rebuild what {parent.to_user_string()} feeds"
+                )
+    if problems:
+        raise Refused(
+            "not publishing: the tables to publish are not all built from their inputs' latest materializations; "
+            + "; ".join(problems)
+            + f". {WHAT_TO_RUN}"
+        )
+    return found
+
+
+def _ancestors(graph: Any, key: dg.AssetKey) -> set[dg.AssetKey]:
+    seen: set[dg.AssetKey] = set()
+    todo = list(graph.get(key).parent_keys)
+    while todo:
+        k = todo.pop()
+        if k not in seen:
+            seen.add(k)
+            todo.extend(graph.get(k).parent_keys)
+    return seen
+
+
+def _verified_checks(context: dg.AssetExecutionContext) -> list[dict[str, Any]]:
     """Refuse to publish unless every check of the whole graph passed on the materialization it is about to publish.
 
     Asked of the Dagster instance, not assumed from this run: for each check of the code location, its latest
     evaluation must not be a blocking (ERROR) failure, and it must have evaluated the asset's latest
     materialization (a check that ran on an older table proves nothing about the one published). A run that
     selects this asset alone publishes only when every table it reads was checked that way; otherwise it fails,
-    naming each check and what to run. Returns the checks that passed, for the manifest.
+    naming each check and what to run. Returns every check's evaluation (passed, or failed with WARN severity),
+    naming the materialization it evaluated, for the manifest.
     """
     keys = sorted(suite_check_keys(EXPECTATIONS_DIR), key=lambda k: k.to_user_string())
     records = context.instance.event_log_storage.get_latest_asset_check_execution_by_key(keys)
-    problems, passed = [], []
+    problems, evaluated = [], []
     for key in keys:
         record = records.get(key)
         event = record.event.dagster_event if record is not None and record.event is not None else None
@@ -41,17 +115,35 @@ def _verified_checks(context: dg.AssetExecutionContext) -> list[str]:
         if latest and (target is None or target.storage_id != latest[0].storage_id):
             problems.append(f"{name} checked an older materialization of {key.asset_key.to_user_string()}")
             continue
-        passed.append(name)
+        evaluated.append(
+            {
+                "check": name,
+                "passed": bool(evaluation.passed),
+                "severity": evaluation.severity.value,
+                "description": evaluation.description,
+                "evaluated_materialization": {
+                    "run_id": target.run_id if target else None,
+                    "storage_id": target.storage_id if target else None,
+                },
+                "check_run_id": record.run_id,
+            }
+        )
     if problems:
-        raise dg.Failure(
+        raise Refused(
             "not publishing: every check must have passed on the tables being published; "
             + "; ".join(problems)
-            + ". Materialize the whole graph (make run, or the build_and_publish_release job)",
+            + f". {WHAT_TO_RUN}",
         )
-    return passed
+    return evaluated
 
 
 MART_KEYS = tuple(dg.AssetKey(p.stem) for p in sorted((SQL_DIR / "marts").glob("*.sql")))
+
+
+class PublishConfig(dg.Config):
+    """Launch-time options of the publish step (the UI's launchpad, or `pipelines.cli release` flags)."""
+
+    accept_row_drops: bool = False  # publish although rows fell beyond config/releases.yaml's tolerance (recorded)
 
 
 @dg.asset(
@@ -59,62 +151,96 @@ MART_KEYS = tuple(dg.AssetKey(p.stem) for p in sorted((SQL_DIR / "marts").glob("
     kinds={"duckdb", "parquet"},
     deps=[*MART_KEYS, *SOURCE_ASSET_KEYS],
     description=(
-        "A new versioned release: data/published/releases/<release_id>/ (Parquet per table, manifest.json with "
-        "row counts and sha256 of every file and source) and data/published/sdoh_published.duckdb rebuilt from "
-        "all releases and swapped in atomically. Runs only after every blocking check upstream has passed. The "
-        "manifest's source files come from the latest materialization of every asset in assets/source_registry.py."
+        "Write-audit-publish. Refuses unless every check of the graph passed on the latest materialization of its "
+        "table and every upstream table is newer than its inputs (asked of the Dagster instance, so selecting this "
+        "asset alone cannot publish unchecked data). Stages data/published/releases/.incomplete-<id>/ (Parquet per "
+        "table, manifest.json naming each upstream materialization, the checks on it, sha256 of every file and "
+        "source), audits the staged tables (dbt_like_sql/audits/), then renames it into place and rebuilds "
+        "data/published/sdoh_published.duckdb (latest + pinned releases) atomically. Content equal to the latest "
+        "release publishes nothing new. Every attempt is a line in data/published/ledger.jsonl."
     ),
 )
 def published_release(
-    context: dg.AssetExecutionContext, sdoh: SdohSources, warehouse: DuckDBResource
+    context: dg.AssetExecutionContext, config: PublishConfig, sdoh: SdohSources, warehouse: DuckDBResource
 ) -> dg.MaterializeResult:
     settings = sdoh.settings
-    checks_passed = _verified_checks(context)  # first: nothing is read or written for an unchecked release
-    sources = _source_files(context)
-    with warehouse.get_connection() as con:
-        periods = con.execute("select source, periods, releases from marts.rpt_source_periods").fetchall()
-        vintages_by_source = {source: list(p) for source, p, _ in periods}
-        places_releases = next((list(r) for source, _, r in periods if r is not None), [])
-        acs_vintages = vintages_by_source.get("acs", [])
-        provenance = {
-            "mode": settings.mode,
-            "vintages": {
-                **vintages_by_source,
-                "places": places_releases,
-                "chas": ", ".join(vintages_by_source.get("hud_chas", [])) or None,
-            },
-            "vintages_note": (
-                "This release mixes source periods (see `vintages`): every indicator_values row carries its own "
-                "`vintage`, and indicator_catalog lists each indicator's periods and whether they differ. Compare "
-                "values of the same indicator and period; PLACES years are BRFSS model years of the named releases."
-            ),
-            "source_root": sdoh.files.origin,
-            "source_files": sources,
-            "tribal_data_policy": _tribal_policy_summary(con),
-            "config_files": {
-                str(p.relative_to(settings.config_dir)): sha256_file(p)
-                for p in sorted(settings.config_dir.rglob("*"))
-                if p.is_file()
-            },
-            "checks_passed": checks_passed,
-        }
-        release = write_release(con, settings.published_dir, provenance, exporter=write_map_exports)
-    context.log.info(f"wrote release {release.release_id} to {release.path}")
-    db = rebuild_published_db(settings.published_dir)
-    context.log.info(f"published {db}")
+    with hold_writer_lock(  # already held for the run by the warehouse resource; taken here too, re-entrantly
+        settings.data_dir, run_id=context.run_id, wait_seconds=settings.writer_lock_wait_seconds
+    ):
+        try:  # first: nothing is read or written for an unchecked release
+            lineage = _verified_lineage(context)
+            checks = _verified_checks(context)
+        except Refused as refused:
+            append_ledger(settings.published_dir, "refused", run_id=context.run_id, reasons=[str(refused.description)])
+            raise
+        sources = _source_files(context)
+        with warehouse.get_connection() as con:
+            provenance = _provenance(con, sdoh, sources, checks, lineage)
+            try:
+                outcome = publish_from_warehouse(
+                    con,
+                    settings,
+                    provenance,
+                    run_id=context.run_id,
+                    accept_row_drops=config.accept_row_drops,
+                    exporter=write_map_exports,
+                    log=context.log.info,
+                )
+            except AuditFailed as failed:
+                raise Refused(str(failed)) from None
+    return _result(outcome, settings.published_dir, sources)
+
+
+def _provenance(con, sdoh: SdohSources, sources, checks, lineage) -> dict[str, Any]:
+    settings = sdoh.settings
+    periods = con.execute("select source, periods, releases from marts.rpt_source_periods").fetchall()
+    vintages_by_source = {source: list(p) for source, p, _ in periods}
+    places_releases = next((list(r) for source, _, r in periods if r is not None), [])
+    return {
+        "mode": settings.mode,
+        "vintages": {
+            **vintages_by_source,
+            "places": places_releases,
+            "chas": ", ".join(vintages_by_source.get("hud_chas", [])) or None,
+        },
+        "vintages_note": (
+            "This release mixes source periods (see `vintages`): every indicator_values row carries its own "
+            "`vintage`, and indicator_catalog lists each indicator's periods and whether they differ. Compare "
+            "values of the same indicator and period; PLACES years are BRFSS model years of the named releases."
+        ),
+        "source_root": sdoh.files.origin,
+        "source_files": sources,
+        "tribal_data_policy": _tribal_policy_summary(con),
+        "config_files": {
+            str(p.relative_to(settings.config_dir)): sha256_file(p)
+            for p in sorted(settings.config_dir.rglob("*"))
+            if p.is_file()
+        },
+        "checks_passed": [c["check"] for c in checks if c["passed"]],
+        "checks_warned": [c["check"] for c in checks if not c["passed"]],
+        "checks": checks,
+        "materializations": lineage,
+    }
+
+
+def _result(outcome: PublishOutcome, published_dir, sources) -> dg.MaterializeResult:
+    release = outcome.release
     tables = release.manifest["tables"]
     return dg.MaterializeResult(
         metadata={
             "release_id": release.release_id,
+            "new_release": outcome.status == "published",
+            "pruned_releases": ", ".join(outcome.pruned) or "none",
+            "leftovers_removed": dg.MetadataValue.json(outcome.leftovers_removed),
             "release_path": dg.MetadataValue.path(str(release.path)),
-            "published_db": dg.MetadataValue.path(str(settings.published_dir / PUBLISHED_DB)),
+            "published_db": dg.MetadataValue.path(str(published_dir / PUBLISHED_DB)),
             "indicator_values_rows": tables["indicator_values"]["rows"],
             "indicator_catalog_rows": tables["indicator_catalog"]["rows"],
             "geographies_rows": tables["geographies"]["rows"],
             "map_exports": dg.MetadataValue.json(release.manifest["exports"]),
             "tribal_data_policy": dg.MetadataValue.json(release.manifest["tribal_data_policy"]),
             "source_files": len(sources),
-            "acs_vintages": ", ".join(acs_vintages),
+            "acs_vintages": ", ".join(release.manifest.get("vintages", {}).get("acs", [])),
             "code_version": release.manifest["code_version"],
         }
     )

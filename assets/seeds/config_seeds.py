@@ -39,9 +39,11 @@ SEEDS = {
 
 @dg.multi_asset(
     specs=[dg.AssetSpec(name, group_name="seeds", kinds={"duckdb"}, description=text) for name, text in SEEDS.items()],
+    can_subset=True,
 )
-def config_seeds(sdoh: SdohSources, warehouse: DuckDBResource):
-    """Load every config seed; a config error stops the run here with the file and field named."""
+def config_seeds(context: dg.AssetExecutionContext, sdoh: SdohSources, warehouse: DuckDBResource):
+    """Load the selected config seeds (all of them in a whole-graph run). The whole configuration is read and checked
+    whatever the selection: a config error stops the run here with the file and field named."""
     config_dir = sdoh.config_path
     config = load_project_config(config_dir)
     geo = load_geo_config(config_dir)
@@ -90,6 +92,9 @@ def config_seeds(sdoh: SdohSources, warehouse: DuckDBResource):
         "seed_disparity_group_sets": disparity_group_sets,
     }
     with warehouse.get_connection() as con:
+        selected = {key.to_user_string() for key in context.selected_asset_keys}
         for name, frame in frames.items():
+            if name not in selected:
+                continue
             replace_table(con, f"seeds.{name}", frame)
             yield dg.MaterializeResult(asset_key=name, metadata=table_metadata(con, f"seeds.{name}"))

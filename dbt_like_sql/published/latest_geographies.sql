@@ -2,4 +2,4 @@
 create or replace view latest_geographies as
 select g.*
 from geographies as g
-where g.release_id = (select release_id from releases order by created_at desc, release_id desc limit 1)
+where g.release_id = (select release_id from releases where is_latest)

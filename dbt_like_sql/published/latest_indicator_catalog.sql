@@ -2,4 +2,4 @@
 create or replace view latest_indicator_catalog as
 select c.*
 from indicator_catalog as c
-where c.release_id = (select release_id from releases order by created_at desc, release_id desc limit 1)
+where c.release_id = (select release_id from releases where is_latest)

@@ -2,4 +2,4 @@
 create or replace view latest_indicator_values as
 select v.*
 from indicator_values as v
-where v.release_id = (select release_id from releases order by created_at desc, release_id desc limit 1)
+where v.release_id = (select release_id from releases where is_latest)

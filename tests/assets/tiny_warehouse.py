@@ -1,0 +1,150 @@
+"""A GENERATED, hand-made warehouse shaped like the real one's marts and seeds, small enough to publish in well under
+a second: what the release lifecycle tests (write-audit-publish, retention, concurrency) publish from.
+
+Every number here is made up for the tests and marked so in the tables (geo names read "GENERATED ..."). Two
+indicators (a percent with numerator and denominator, a dollar median), two counties and one ACH region, two
+groups, one vintage; ``extra_counties`` adds generated counties to make a bigger table (for the crash test).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from pathlib import Path
+
+import duckdb
+
+from assets.settings import CONFIG_DIR, Settings
+
+INDICATORS = {"poverty_rate": "percent", "median_household_income": "dollars"}
+REGION = "test-ach"
+
+
+def value_rows(extra_counties: int = 0) -> list[dict]:
+    """Indicator values (hand arithmetic: poverty_rate = 100 * numerator / denominator)."""
+    geos = [("county", "99001"), ("county", "99003"), ("ach", REGION)]
+    geos += [("county", f"98{i:03d}") for i in range(extra_counties)]
+    rows = []
+    for geo_type, geoid in geos:
+        for group_id, num, den, income in (("total", 120.0, 1000.0, 55000.0), ("hispanic", 45.0, 300.0, 41000.0)):
+            rows.append(
+                {
+                    "indicator_id": "poverty_rate",
+                    "geo_type": geo_type,
+                    "geoid": geoid,
+                    "group_id": group_id,
+                    "numerator": num,
+                    "numerator_moe": 20.0,
+                    "denominator": den,
+                    "denominator_moe": 30.0,
+                    "estimate": 100 * num / den,
+                    "moe": 2.0,
+                    "ci_low": 100 * num / den - 2.0,
+                    "ci_high": 100 * num / den + 2.0,
+                }
+            )
+            rows.append(
+                {
+                    "indicator_id": "median_household_income",
+                    "geo_type": geo_type,
+                    "geoid": geoid,
+                    "group_id": group_id,
+                    "numerator": None,
+                    "numerator_moe": None,
+                    "denominator": None,
+                    "denominator_moe": None,
+                    "estimate": income,
+                    "moe": 1500.0,
+                    "ci_low": income - 1500.0,
+                    "ci_high": income + 1500.0,
+                }
+            )
+    return rows
+
+
+def build_tiny_warehouse(path: Path, rows: list[dict] | None = None) -> Path:
+    """Write the marts and seeds the publish step reads into a new DuckDB file at ``path``."""
+    rows = value_rows() if rows is None else rows
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.unlink(missing_ok=True)
+    con = duckdb.connect(str(path))
+    try:
+        con.execute("create schema marts; create schema seeds")
+        con.execute("create table tiny_rows (j json)")
+        con.executemany("insert into tiny_rows values (?)", [[json.dumps(r)] for r in rows])
+        con.execute(
+            """
+            create table marts.fct_indicator_values as
+            select
+                j->>'indicator_id' as indicator_id, '2018-2022' as vintage, j->>'geo_type' as geo_type,
+                '2020' as geo_vintage, j->>'geoid' as geoid, 'GENERATED ' || (j->>'geoid') as geo_name,
+                j->>'group_id' as group_id,
+                (j->>'numerator')::double as numerator, (j->>'numerator_moe')::double as numerator_moe,
+                (j->>'denominator')::double as denominator, (j->>'denominator_moe')::double as denominator_moe,
+                (j->>'estimate')::double as estimate, (j->>'moe')::double as moe,
+                (j->>'ci_low')::double as ci_low, (j->>'ci_high')::double as ci_high, 90.0 as ci_level,
+                10.0 as cv, 'high' as reliability, false as suppressed, null::varchar as suppression_reason,
+                null::varchar as estimate_note, 'GENERATED test row' as method,
+                'acs' as moe_kind, null::varchar as moe_method, null::varchar as aggregated_by
+            from tiny_rows
+            """
+        )
+        con.execute(
+            "create table marts.dim_indicator_catalog as select * from (values "
+            + ", ".join(f"('{i}', '{u}', 'GENERATED')" for i, u in INDICATORS.items())
+            + ") t(indicator_id, unit, label)"
+        )
+        con.execute(
+            """
+            create table marts.dim_geographies as
+            select distinct geo_type, '2020' as geo_vintage, geoid, geo_name as name from marts.fct_indicator_values
+            """
+        )
+        con.execute(
+            """
+            create table marts.fct_disparities as
+            select indicator_id, vintage, geo_type, geoid, 'race' as group_set, 'group' as row_type, group_id,
+                estimate / 12.0 as rate_ratio
+            from marts.fct_indicator_values where indicator_id = 'poverty_rate'
+            """
+        )
+        con.execute(
+            "create table seeds.seed_indicators as select * from (values "
+            + ", ".join(f"('{i}')" for i in INDICATORS)
+            + ") t(indicator_id)"
+        )
+        con.execute(f"create table seeds.seed_ach_regions as select '{REGION}' as ach_id")
+        con.execute(
+            "create table seeds.seed_neighborhoods (neighborhood_id varchar, name varchar, source_file varchar)"
+        )
+        con.execute("drop table tiny_rows")
+    finally:
+        con.close()
+    return path
+
+
+def tiny_settings(base: Settings, folder: Path, keep_last: int | None = None) -> Settings:
+    """Settings for a working folder ``folder`` (its own config copy when the retention is changed)."""
+    settings = replace(base, data_dir=folder / "data", writer_lock_wait_seconds=30.0)
+    if keep_last is not None:
+        import shutil
+
+        config = folder / "config"
+        shutil.copytree(CONFIG_DIR, config)
+        text = (config / "releases.yaml").read_text()
+        (config / "releases.yaml").write_text(text.replace("keep_last: 10", f"keep_last: {keep_last}"))
+        settings = replace(settings, config_dir=config)
+    return settings
+
+
+def publish_tiny(settings: Settings, provenance: dict | None = None, **kwargs):
+    """Publish the working folder's warehouse through the real write-audit-publish code (no Dagster)."""
+    from assets.publish.publishing import publish_from_warehouse
+
+    con = duckdb.connect(str(settings.warehouse_path))
+    try:
+        return publish_from_warehouse(
+            con, settings, provenance or {"mode": "GENERATED test"}, log=lambda _: None, **kwargs
+        )
+    finally:
+        con.close()
