@@ -59,9 +59,7 @@ def test_first_publish_writes_a_release_and_the_published_file(folder) -> None:
         "release_row_drops",
         "release_values_in_domain",
     ]
-    assert _query(folder, "select count(*), min(release_id) from latest_indicator_values") == [
-        (12, release.release_id)
-    ]
+    assert _query(folder, "select count(*), min(release_id) from latest_indicator_values") == [(12, release.release_id)]
     # hand arithmetic: Hispanic poverty in county 99001 = 100 * 45 / 300 = 15.0
     assert _query(
         folder,
@@ -155,7 +153,9 @@ def test_a_configured_indicator_or_region_missing_fails_the_completeness_audit(f
         publish_tiny(folder, accept_row_drops=True)  # not a row drop to accept: configured things are missing
     text = str(failed.value)
     assert "median_household_income" in text and "a configured indicator (config/indicators.yaml) has no values" in text
-    assert "test-ach" in text and "a configured ACH region (config/ach_regions.yaml) is not a published geography" in text
+    assert (
+        "test-ach" in text and "a configured ACH region (config/ach_regions.yaml) is not a published geography" in text
+    )
     assert published_bytes(folder.published_dir) == before
 
 
@@ -200,9 +200,7 @@ def test_retention_keeps_the_newest_n_and_pinned_releases(tmp_path) -> None:
     # third's publish keeps second (newest two: second, third); fourth's prunes it
     assert [e["pruned"] for e in ledger if e["status"] == "published"][-2:] == [[], [second]]
     # The pinned release is served from the DuckDB file beside the latest, both as tables.
-    assert sorted(_query(settings, "select distinct release_id from indicator_values")) == sorted(
-        [(first,), (fourth,)]
-    )
+    assert sorted(_query(settings, "select distinct release_id from indicator_values")) == sorted([(first,), (fourth,)])
     assert _query(settings, "select release_id, pinned, is_latest from releases order by created_at, release_id") == [
         (first, True, False),
         (third, False, False),
