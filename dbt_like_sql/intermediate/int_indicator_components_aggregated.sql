@@ -338,13 +338,14 @@ select
                     then n_units || ' of ' || n_units_universe || ' ' || from_geo_level || 's have data, holding '
                         || cast(round(100 * population_coverage, 1) as varchar) || '% of the area''s population'
             end,
+            -- values that are not aggregated (medians) say only why; the tract clauses concern sums and means
             case
-                when n_units_off_vintage > 0
+                when aggregation <> 'none' and n_units_off_vintage > 0
                     then 'tract(s) ' || off_vintage_geoids || ' with data are not ' || from_geo_vintage
                         || ' census tracts: their counts are summed in by GEOID prefix, but they have no '
                         || from_geo_vintage || ' census population, so the population share leaves them out'
             end,
-            unallocated_note
+            case when aggregation <> 'none' then unallocated_note end
         ),
         ''
     ) as estimate_note

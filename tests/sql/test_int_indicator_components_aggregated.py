@@ -360,6 +360,13 @@ def test_a_tract_outside_its_vintage_is_summed_into_its_county_and_unallocated_t
         for unit, pair in values.items()
         for role, (e, m) in zip(("numerator", "denominator"), pair, strict=True)
     ]
+    # a median (not aggregated) of the same tracts: its rows say only why they have no value
+    components += [
+        component("median", unit, 50_000.0, 5_000.0)
+        | {"vintage_year": "2018", "vintage": "2014-2018", "geoid": unit}
+        | {"geo_vintage": "2010"}
+        for unit in (a, z)
+    ]
 
     def alloc(unit: str, to_type: str, to_geoid: str, factor: float, people: float | None, **flags: Any) -> dict:
         row = allocation(unit, to_type, to_geoid, factor, people, people) | {"from_geo_vintage": "2010"}
@@ -376,7 +383,8 @@ def test_a_tract_outside_its_vintage_is_summed_into_its_county_and_unallocated_t
     create_table(con, "intermediate.int_geo_allocation", ALLOCATION_COLUMNS, rows)
     create_table(con, "geographies.xwalk_tract_areas", XWALK_COLUMNS, [])
     create_table(con, "geographies.geo_boundaries", BOUNDARY_COLUMNS, [])
-    out = by_key(run(con, MODEL), "geoid", "role")
+    rows_out = run(con, MODEL)
+    out = by_key([r for r in rows_out if r["indicator_id"] == "burden"], "geoid", "role")
     con.close()
 
     county_num, county_den = out["53001", "numerator"], out["53001", "denominator"]
@@ -397,3 +405,6 @@ def test_a_tract_outside_its_vintage_is_summed_into_its_county_and_unallocated_t
     )
     assert n1_num["estimate_note"] == expected_note
     assert n1_den["estimate_note"] == expected_note
+    medians = by_key([r for r in rows_out if r["indicator_id"] == "median"], "geoid")
+    assert set(medians) == {"53001", "N1"}
+    assert all(r["estimate_note"] == "no value: medians are not aggregated" for r in medians.values())
