@@ -6,9 +6,13 @@ description: >-
   1 for nesting units; for a tract split by a boundary, the share of its area inside the target (its population
   is taken to be spread evenly within the tract). A tract vintage without its own boundary in the source (2010
   tracts in California, 2020 tracts outside metro areas) is carried through the Census relationship file to the
-  other vintage's overlay by land-area share. Weights for population-weighted means are the census population
-  allocated to the target; where a unit has no population the weight is its allocated area, and weight_method
-  says which.
+  other vintage's overlay by land-area share. A tract that carries source data but is not a tract of its stated
+  vintage (no census count and no boundary of that vintage, e.g. 06037137000 in the ACS 2014-18 and 2015-19 files,
+  which use 2010 tracts as the Census Bureau corrected them in 2012) still nests in its county and in county-built
+  ACH regions by GEOID prefix, but cannot be placed in any overlay area: in_tract_vintage is false for it and the
+  aggregation reports it as unallocated there instead of dropping it silently. Weights for population-weighted
+  means are the census population allocated to the target; where a unit has no population the weight is its
+  allocated area, and weight_method says which (none when the unit has neither).
 grain: from_geo_level x from_geo_vintage x from_geoid x to_geo_type x to_geoid
 columns:
   from_geo_level: tract or county
@@ -21,7 +25,9 @@ columns:
   from_population: census population of the source unit (2010 or 2020 Census for tracts; 2020 for counties)
   allocated_population: from_population x allocation_factor
   weight: weight in population-weighted means (allocated population, or allocated km² where there is no population)
-  weight_method: population or area
+  weight_method: population, area, or none (a tract outside its vintage's census counts and boundaries)
+  by_boundary: true when the target was reached by a boundary overlay (neighborhoods, tribal areas, neighborhood-built regions), false for nesting by GEOID prefix or county membership
+  in_tract_vintage: false for a source tract that is neither a census-counted nor a bounded tract of its vintage (nested by GEOID prefix only; unallocated to overlay areas); true otherwise (and for counties)
   derivation: how the factor was obtained
 */
 with rules as (
@@ -42,7 +48,7 @@ tract_boundary as (
     select geo_vintage, geoid, area_km2 from geographies.geo_boundaries where geo_type = 'tract'
 ),
 
-tracts as (
+vintage_tracts as (
     select
         coalesce(p.geo_vintage, b.geo_vintage) as geo_vintage,
         coalesce(p.geoid, b.geoid) as geoid,
@@ -52,6 +58,28 @@ tracts as (
     full outer join tract_boundary as b
         on p.geo_vintage = b.geo_vintage
         and p.geoid = b.geoid
+),
+
+source_tracts as (
+    -- every tract some source publishes data for, under the tract vintage the source uses
+    select distinct geo_vintage, geoid
+    from intermediate.int_source_estimates
+    where geo_level = 'tract' and geo_vintage is not null
+),
+
+tracts as (
+    select geo_vintage, geoid, population, area_km2, true as in_tract_vintage, '' as vintage_note
+    from vintage_tracts
+    union all
+    -- a tract with data that is not a tract of its vintage: nested in its county by GEOID prefix, never dropped
+    select
+        s.geo_vintage, s.geoid, null, null, false,
+        '; not a ' || s.geo_vintage || ' tract (no ' || s.geo_vintage || ' census count or boundary): nested by GEOID '
+            || 'prefix only, unallocated to overlay areas'
+    from source_tracts as s
+    anti join vintage_tracts as v
+        on s.geo_vintage = v.geo_vintage
+        and s.geoid = v.geoid
 ),
 
 overlay_direct as (
@@ -113,23 +141,26 @@ overlay as (
 
 tract_targets as (
     select geo_vintage, geoid, 'county' as to_geo_type, left(geoid, 5) as to_geoid, 1.0 as allocation_factor,
-        'tract within its county (GEOID prefix)' as derivation
+        'tract within its county (GEOID prefix)' || vintage_note as derivation,
+        false as by_boundary
     from tracts
     union all
     select t.geo_vintage, t.geoid, 'ach', m.ach_id, 1.0,
         'tract within county ' || m.member_geoid || ', a member of the region (config/ach_regions.yaml)'
+            || t.vintage_note,
+        false
     from tracts as t
     inner join seeds.seed_ach_region_members as m
         on m.member_geo_type = 'county'
         and m.member_geoid = left(t.geoid, 5)
     union all
-    select geo_vintage, geoid, area_type, area_geoid, least(area_share, 1.0), derivation
+    select geo_vintage, geoid, area_type, area_geoid, least(area_share, 1.0), derivation, true
     from overlay
 ),
 
 county_population as (
     select left(geoid, 5) as county, sum(population) as population
-    from tracts
+    from vintage_tracts
     where geo_vintage = '2020'
     group by 1
 ),
@@ -148,9 +179,15 @@ allocation as (
         r.allocation_factor,
         t.population as from_population,
         r.allocation_factor * t.population as allocated_population,
-        case when t.population > 0 then 'population' else 'area' end as weight_method,
+        case
+            when t.population > 0 then 'population'
+            when t.population is null and t.area_km2 is null then 'none'
+            else 'area'
+        end as weight_method,
         case when t.population > 0 then r.allocation_factor * t.population else r.allocation_factor * t.area_km2 end
             as weight,
+        r.by_boundary,
+        coalesce(t.in_tract_vintage, true) as in_tract_vintage,
         r.derivation
     from tract_targets as r
     left join tracts as t
@@ -168,6 +205,8 @@ allocation as (
         c.population,
         'population',
         c.population,
+        false,
+        true,
         'county member of the region (config/ach_regions.yaml)'
     from seeds.seed_ach_region_members as m
     left join county_population as c on m.member_geoid = c.county
@@ -186,6 +225,8 @@ select
     a.allocated_population,
     a.weight,
     a.weight_method,
+    a.by_boundary,
+    a.in_tract_vintage,
     a.derivation
 from allocation as a
 left join target_vintage as v

@@ -7,7 +7,11 @@ description: >-
   averaged with census-population weights (aggregation population_weighted_mean; SE of a weighted mean of
   independent estimates) or not aggregated at all (medians, published percentages), with the reason. A value is
   built only when the units with data hold at least allocation.min_population_coverage of the target's
-  population (all of it for counts); otherwise the row says why it has none.
+  population (all of it for counts); otherwise the row says why it has none. A tract with data that is not a tract
+  of its vintage (int_geo_allocation.in_tract_vintage false) is summed into its county and county-built regions
+  (GEOID prefix) but cannot be placed in overlay areas: every overlay area drawing tracts from that county says so
+  in estimate_note, with the unallocated tract(s) and their share of the county's denominator (or count), instead
+  of leaving it out silently.
 grain: indicator_id x vintage_year x geo_type x geoid x group_id x role
 columns:
   indicator_id: indicator id
@@ -34,7 +38,7 @@ columns:
   published_ci_level: level of the limits (0.95)
   aggregated_by: how the measurement aggregates (config/indicators.yaml `aggregation`), one of sum, population_weighted_mean or none
   aggregation_method: how the value was aggregated (appended to the published method)
-  estimate_note: why the estimate is missing, or what part of the area the units with data cover
+  estimate_note: why the estimate is missing, or what part of the area the units with data cover, and any tract with data left unallocated (not a tract of its vintage) with its share of the county
 */
 with rules as (
     select r.*, c.z_90, c.z_95
@@ -91,6 +95,8 @@ joined as (
         a.allocated_population,
         a.weight,
         a.weight_method,
+        a.by_boundary,
+        a.in_tract_vintage,
         -- population weights when the target has census population, area weights otherwise
         coalesce(
             sum(a.allocated_population) over (
@@ -124,6 +130,12 @@ aggregated as (
         j.geo_level as from_geo_level,
         any_value(j.has_population) as has_population,
         count(j.estimate) as n_units,
+        -- units with data that are not tracts of their vintage (nested by GEOID prefix, no census population)
+        count(j.estimate) filter (where not coalesce(j.in_tract_vintage, true)) as n_units_off_vintage,
+        string_agg(distinct j.geoid, ', ' order by j.geoid) filter (
+            where j.estimate is not null and not coalesce(j.in_tract_vintage, true)
+        ) as off_vintage_geoids,
+        any_value(j.geo_vintage) as from_geo_vintage,
         count(*) as n_rows,
         count(j.moe) filter (where j.estimate is not null) as n_moe,
         sum(j.allocated_population) filter (where j.estimate is not null) as covered_population,
@@ -171,6 +183,73 @@ with_coverage as (
     cross join rules
 ),
 
+off_vintage as (
+    -- tracts with data that are not tracts of their vintage, by county: their share of the county's denominator
+    -- (proportions) or count (counts), the universe part they would have brought to an overlay area
+    select
+        c.indicator_id,
+        c.vintage_year,
+        c.group_id,
+        left(c.geoid, 5) as county,
+        any_value(c.geo_vintage) as geo_vintage,
+        count(distinct c.geoid) filter (where o.from_geoid is not null) as n_unallocated,
+        string_agg(distinct c.geoid, ', ' order by c.geoid) filter (where o.from_geoid is not null)
+            as unallocated_geoids,
+        sum(c.estimate) filter (where o.from_geoid is not null and c.role in ('denominator', 'value'))
+            as unallocated_estimate,
+        sum(c.estimate) filter (where c.role in ('denominator', 'value')) as county_estimate,
+        any_value(c.aggregation) as aggregation
+    from components as c
+    left join (
+        select distinct from_geo_vintage, from_geoid
+        from intermediate.int_geo_allocation
+        where from_geo_level = 'tract' and not in_tract_vintage
+    ) as o
+        on c.geo_vintage = o.from_geo_vintage
+        and c.geoid = o.from_geoid
+    where c.geo_level = 'tract' and c.estimate is not null
+    group by all
+    having count(*) filter (where o.from_geoid is not null) > 0
+),
+
+unallocated_notes as (
+    -- every overlay area that draws tracts from such a county (the tract may or may not lie in it: it has no
+    -- boundary of its vintage to tell)
+    select
+        t.indicator_id,
+        t.vintage_year,
+        t.group_id,
+        t.to_geo_type,
+        t.to_geoid,
+        string_agg(
+            'unallocated: ' || u.n_unallocated || ' ' || u.geo_vintage || '-vintage tract(s) with data in county '
+            || u.county || ' (' || u.unallocated_geoids || ') are not ' || u.geo_vintage
+            || ' census tracts and have no boundary to place them by, so they are left out of this area whether or '
+            || 'not they lie in it'
+            || case
+                when u.aggregation = 'sum' and u.county_estimate > 0
+                    then '; they hold ' || printf('%.0f', u.unallocated_estimate) || ' of the county''s '
+                        || printf('%.0f', u.county_estimate) || ' in the '
+                        || case when t.method = 'proportion' then 'denominator' else 'count' end
+                        || ' (' || printf('%.3f', 100 * u.unallocated_estimate / u.county_estimate)
+                        || '% unallocated)'
+                else ''
+            end,
+            '; ' order by u.county
+        ) as unallocated_note
+    from (
+        select distinct indicator_id, vintage_year, group_id, method, to_geo_type, to_geoid, left(geoid, 5) as county
+        from joined
+        where by_boundary
+    ) as t
+    inner join off_vintage as u
+        on t.indicator_id = u.indicator_id
+        and t.vintage_year = u.vintage_year
+        and t.group_id = u.group_id
+        and t.county = u.county
+    group by all
+),
+
 valued as (
     select
         *,
@@ -186,10 +265,17 @@ valued as (
 limits as (
     -- a weighted mean of values published with 95% limits gets 95% limits too: mean ± 1.96 SE
     select
-        *,
-        has_value and aggregation = 'population_weighted_mean' and moe_kind = 'published_ci95' and n_moe = n_units
-            as has_limits
-    from valued
+        v.*,
+        v.has_value and v.aggregation = 'population_weighted_mean' and v.moe_kind = 'published_ci95'
+        and v.n_moe = v.n_units as has_limits,
+        n.unallocated_note
+    from valued as v
+    left join unallocated_notes as n
+        on v.indicator_id = n.indicator_id
+        and v.vintage_year = n.vintage_year
+        and v.group_id = n.group_id
+        and v.geo_type = n.to_geo_type
+        and v.geoid = n.to_geoid
 )
 
 select
@@ -235,18 +321,32 @@ select
                 || case when has_population then '' else ' (no population in the area: weighted by area)' end
         else 'not aggregated: ' || aggregation_note
     end as aggregation_method,
-    case
-        when aggregation = 'none' then 'no value: ' || aggregation_note
-        when n_units = 0 then 'no value: none of the ' || n_units_universe || ' ' || from_geo_level || 's in the area has data'
-        when boundary_coverage < min_population_coverage
-            then 'no value: tract boundaries in the source cover ' || cast(round(100 * boundary_coverage, 1) as varchar)
-                || '% of the area (needs ' || cast(round(100 * min_population_coverage, 1) as varchar) || '%)'
-        when not has_value
-            then 'no value: the ' || from_geo_level || 's with data hold '
-                || coalesce(cast(round(100 * population_coverage, 1) as varchar), 'an unknown share')
-                || '% of the area''s population (needs ' || cast(round(100 * needed_coverage, 1) as varchar) || '%)'
-        when population_coverage < 0.9995
-            then n_units || ' of ' || n_units_universe || ' ' || from_geo_level || 's have data, holding '
-                || cast(round(100 * population_coverage, 1) as varchar) || '% of the area''s population'
-    end as estimate_note
+    nullif(
+        concat_ws(
+            '; ',
+            case
+                when aggregation = 'none' then 'no value: ' || aggregation_note
+                when n_units = 0 then 'no value: none of the ' || n_units_universe || ' ' || from_geo_level || 's in the area has data'
+                when boundary_coverage < min_population_coverage
+                    then 'no value: tract boundaries in the source cover ' || cast(round(100 * boundary_coverage, 1) as varchar)
+                        || '% of the area (needs ' || cast(round(100 * min_population_coverage, 1) as varchar) || '%)'
+                when not has_value
+                    then 'no value: the ' || from_geo_level || 's with data hold '
+                        || coalesce(cast(round(100 * population_coverage, 1) as varchar), 'an unknown share')
+                        || '% of the area''s population (needs ' || cast(round(100 * needed_coverage, 1) as varchar) || '%)'
+                when population_coverage < 0.9995
+                    then n_units || ' of ' || n_units_universe || ' ' || from_geo_level || 's have data, holding '
+                        || cast(round(100 * population_coverage, 1) as varchar) || '% of the area''s population'
+            end,
+            -- values that are not aggregated (medians) say only why; the tract clauses concern sums and means
+            case
+                when aggregation <> 'none' and n_units_off_vintage > 0
+                    then 'tract(s) ' || off_vintage_geoids || ' with data are not ' || from_geo_vintage
+                        || ' census tracts: their counts are summed in by GEOID prefix, but they have no '
+                        || from_geo_vintage || ' census population, so the population share leaves them out'
+            end,
+            case when aggregation <> 'none' then unallocated_note end
+        ),
+        ''
+    ) as estimate_note
 from limits

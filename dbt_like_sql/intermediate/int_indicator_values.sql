@@ -21,14 +21,14 @@ columns:
   denominator_moe: 90% MOE of the denominator
   estimate: the indicator value in the catalog's unit (percent 0-100, dollars, people, years); null when suppressed or unavailable
   moe: 90% margin of error of the estimate; null when unknown
-  ci_low: lower bound of the interval at ci_level (estimate - moe at 0.90, floored at 0; or the published limit)
-  ci_high: upper bound of the interval at ci_level (capped at 100 for percents)
+  ci_low: lower bound of the interval at ci_level (estimate - moe at 0.90, floored at 0 unless the estimate is negative; or the published limit)
+  ci_high: upper bound of the interval at ci_level (estimate + moe, capped at 100 for percents unless the estimate exceeds 100; or the published limit)
   ci_level: confidence level of ci_low and ci_high (0.90 for ACS; 0.95 where the source publishes 95% limits)
   cv: coefficient of variation in percent, (moe / 1.645) / estimate * 100
   reliability: high (cv < 12), medium (12-40), low (> 40 or a zero estimate with sampling error), unknown (no MOE or no value)
   suppressed: true when a small-number rule withheld the value
   suppression_reason: every rule that fired, with the thresholds from config/reliability.yaml
-  estimate_note: why the estimate is missing when it is, or what share of an aggregated area the data cover
+  estimate_note: why the estimate is missing when it is, or what share of an aggregated area the data cover, and any tract with data left unallocated to the area (not a tract of its vintage) with its share of the county
   method: how the value was obtained, including the MOE formula and, for larger areas, the aggregation
   moe_kind: what the source publishes about uncertainty (config/indicators.yaml `moe`), one of published, not_published, census_count, published_ci95 or not_applicable
   moe_method: how this row's MOE was obtained, as a code (method says it in words), one of published, published_ci95, census_count, sum_of_counts, proportion_formula, ratio_formula, not_published or not_applicable
@@ -201,13 +201,16 @@ select
     case when not suppressed then denominator_moe end as denominator_moe,
     estimate,
     moe,
+    -- the interval is clipped to the unit's logical range (counts and percents >= 0, percents <= 100) only where
+    -- the estimate itself lies in that range: a clip must never leave the estimate outside its own interval
     case
         when estimate is not null and published_ci_level is not null then published_ci_low
-        when moe is not null then greatest(estimate - moe, 0)
+        when moe is not null and estimate >= 0 then greatest(estimate - moe, 0)
+        when moe is not null then estimate - moe
     end as ci_low,
     case
         when estimate is not null and published_ci_level is not null then published_ci_high
-        when moe is not null and unit = 'percent' then least(estimate + moe, 100)
+        when moe is not null and unit = 'percent' and estimate <= 100 then least(estimate + moe, 100)
         when moe is not null then estimate + moe
     end as ci_high,
     case when estimate is not null and published_ci_level is not null then published_ci_level else acs_level end

@@ -86,19 +86,23 @@ def test_king_county_places_diabetes_equals_the_raw_record(published, snapshot_d
 def test_yakima_hispanic_renter_severe_cost_burden_from_table_9_cells(published, snapshot_dir) -> None:
     """HUD CHAS 2018-2022 table 9, Yakima County WA (53077), Hispanic renter households.
 
-    Cells (HUD's dictionary): T9_est64 renter Hispanic all, T9_est67 renter Hispanic cost burden > 50%,
-    T9_est68 renter Hispanic not computed; T9_moeN beside each. Rate = est67 / (est64 - est68) x 100.
-    MOE(num) = moe67; MOE(den) = sqrt(moe64² + moe68²) (ACS sum/difference formula);
+    Cells (HUD's dictionary): T9_est65 / 66 / 67 renter Hispanic cost burden <= 30% / > 30-50% / > 50%; T9_moeN
+    beside each. The denominator is the households whose burden was computed, the sum of the three burden cells
+    (not est64 all - est68 not computed: HUD rounds each cell, so that difference can fall below the burden cells).
+    Snapshot: 9,900 ± 725, 3,430 ± 497, 2,500 ± 540: denominator 15,830, MOE sqrt(725² + 497² + 540²) =
+    sqrt(1,064,234) = 1,031.62 (ACS sum formula); rate 2,500 / 15,830 = 15.793%.
     MOE(p) = sqrt(MOE(num)² - p² MOE(den)²) / den (proportion formula), x 100.
     """
     path = snapshot_dir / "hud_chas/2018thru2022/050/Table9.csv"
     with open(path, newline="", encoding="cp1252") as f:
         raw = next(r for r in csv.DictReader(f) if r["st"] + r["cnty"] == "53077")
-    est = {n: float(raw[f"T9_est{n}"]) for n in (64, 67, 68)}
-    moe = {n: float(raw[f"T9_moe{n}"]) for n in (64, 67, 68)}
-    num, den = est[67], est[64] - est[68]
+    est = {n: float(raw[f"T9_est{n}"]) for n in (65, 66, 67)}
+    moe = {n: float(raw[f"T9_moe{n}"]) for n in (65, 66, 67)}
+    assert (est, moe) == ({65: 9900, 66: 3430, 67: 2500}, {65: 725, 66: 497, 67: 540})
+    num, den = est[67], est[65] + est[66] + est[67]
     num_moe = moe[67]
-    den_moe = math.sqrt(moe[64] ** 2 + moe[68] ** 2)  # a zero est68 is the only zero term: its MOE counts once
+    den_moe = math.sqrt(moe[65] ** 2 + moe[66] ** 2 + moe[67] ** 2)  # no zero cell: every MOE counts
+    assert den == 15_830 and den_moe == pytest.approx(1031.62, abs=0.01)
     p = num / den
     radicand = num_moe**2 - p**2 * den_moe**2
     expected_moe = math.sqrt(radicand if radicand >= 0 else num_moe**2 + p**2 * den_moe**2) / den * 100

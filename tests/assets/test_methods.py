@@ -3,6 +3,7 @@ disparity measures checked by hand on one county."""
 
 from __future__ import annotations
 
+import json
 import math
 
 import duckdb
@@ -182,13 +183,15 @@ def test_no_published_number_where_suppressed_and_every_row_has_reliability(publ
 def test_yakima_renter_severe_cost_burden_summary_measures_by_hand(published) -> None:
     """Yakima County (53077), renters paying more than 50% of income, CHAS 2018-2022, race/ethnicity set.
 
-    Group counts (CHAS table 9, renters: severe burden / burden computed): aian_nh 140/826, asian_nh 55/280,
-    nhpi_nh 15/70 are of low reliability and left out; black_nh 85/335 = 25.37%, hispanic 2,500/15,830 = 15.79%,
-    other_multi_nh 325/1,165 = 27.90%, white_nh 3,335/13,125 = 25.41% are eligible. Hispanic is lowest (lower is
-    better), so it is the reference.
-    - max/min = 27.90 / 15.79 = 1.766;
-    - index of disparity = mean(|25.37-15.79|, |27.90-15.79|, |25.41-15.79|) / 15.79 x 100 = 10.43 / 15.79 x 100 = 66.07;
-    - weights p = denominators / 30,455; mean mu = 6,245 / 30,455 = 20.51%;
+    Group counts (CHAS table 9, renters: severe burden / burden computed, the denominator being the sum of the
+    three burden cells <= 30%, > 30-50%, > 50%): asian_nh 55/280 and nhpi_nh 15/70 are of low reliability and left
+    out; aian_nh 140/825 = 16.97%, black_nh 85/335 = 25.37%, hispanic 2,500/15,830 = 15.79%, other_multi_nh
+    325/1,170 = 27.78%, white_nh 3,335/13,120 = 25.42% are eligible. Hispanic is lowest (lower is better), so it is
+    the reference.
+    - max/min = 27.78 / 15.79 = 1.759;
+    - index of disparity = mean(|16.97-15.79|, |25.37-15.79|, |27.78-15.79|, |25.42-15.79|) / 15.79 x 100
+      = 8.092 / 15.79 x 100 = 51.24;
+    - weights p = denominators / 31,280; mean mu = 6,385 / 31,280 = 20.41%;
     - between-group variance = sum p (y - mu)²; Theil = sum p (y / mu) ln(y / mu) (Harper and Lynch 2005)."""
     groups = dict(
         (g, (n, d))
@@ -198,10 +201,11 @@ def test_yakima_renter_severe_cost_burden_summary_measures_by_hand(published) ->
         ).fetchall()
     )
     eligible = {
+        "aian_nh": (140, 825),
         "black_nh": (85, 335),
         "hispanic": (2500, 15830),
-        "other_multi_nh": (325, 1165),
-        "white_nh": (3335, 13125),
+        "other_multi_nh": (325, 1170),
+        "white_nh": (3335, 13120),
     }
     for group, counts in eligible.items():
         assert groups[group] == counts, group
@@ -217,8 +221,8 @@ def test_yakima_renter_severe_cost_burden_summary_measures_by_hand(published) ->
         "between_group_variance": sum(shares[g] * (r - mu) ** 2 for g, r in rates.items()),
         "theil_index": sum(shares[g] * (r / mu) * math.log(r / mu) for g, r in rates.items()),
     }
-    assert mu == pytest.approx(20.5056, abs=1e-4)
-    assert expected["index_of_disparity"] == pytest.approx(66.07, abs=0.01)
+    assert mu == pytest.approx(20.4124, abs=1e-4)
+    assert expected["index_of_disparity"] == pytest.approx(51.24, abs=0.01)
     row = published.execute(
         """select reference_group, max_min_ratio, index_of_disparity, between_group_variance, theil_index,
                   n_groups_in_summary, n_groups_excluded, excluded_groups
@@ -228,8 +232,8 @@ def test_yakima_renter_severe_cost_burden_summary_measures_by_hand(published) ->
     ).fetchone()
     assert row[0] == "hispanic"
     assert dict(zip(expected, row[1:5], strict=True)) == pytest.approx(expected)
-    assert (row[5], row[6]) == (4, 3)
-    assert row[7] == "aian_nh (reliability low); asian_nh (reliability low); nhpi_nh (reliability low)"
+    assert (row[5], row[6]) == (5, 2)
+    assert row[7] == "asian_nh (reliability low); nhpi_nh (reliability low)"
 
 
 def test_catalog_documents_the_disparities_of_each_indicator(published) -> None:
@@ -264,3 +268,127 @@ def test_a_county_alone_in_its_state_gets_no_state_rank(published) -> None:
     national = [r for r in rows if r[0].endswith("_national")]
     assert len(state) == 5 and all(r[1] is None and "only county in its ranking group" in r[2] for r in state)
     assert len(national) == 5 and all(r[1] is not None for r in national)
+
+
+def _chas_t9(snapshot_dir, geoid: str, columns: range) -> tuple[dict[int, float], dict[int, float]]:
+    """HUD CHAS 2018-2022 table 9 cells (estimates and MOEs) of one county, as the snapshot CSV writes them."""
+    import csv
+
+    path = snapshot_dir / "hud_chas/2018thru2022/050/Table9.csv"
+    with open(path, newline="", encoding="cp1252") as f:
+        raw = next(r for r in csv.DictReader(f) if r["st"] + r["cnty"] == geoid)
+    return {n: float(raw[f"T9_est{n}"]) for n in columns}, {n: float(raw[f"T9_moe{n}"]) for n in columns}
+
+
+@pytest.mark.parametrize(
+    ("geoid", "group", "first", "cells", "moe_pct", "reliability"),
+    [
+        # Muskingum County OH, AIAN renters: T9_est54 all, 55 <=30%, 56 >30-50%, 57 >50%, 58 not computed
+        ("39119", "aian_nh", 54, ((20, 26), (0, 29), (15, 24), (10, 16), (0, 29)), 200.20, "low"),
+        # Hamilton County OH, NHPI renters: T9_est59 all, 60 <=30%, 61 >30-50%, 62 >50%, 63 not computed
+        ("39061", "nhpi_nh", 59, ((125, 79), (0, 29), (35, 53), (95, 82), (0, 29)), 108.53, "low"),
+    ],
+)
+def test_chas_renter_cost_burden_denominator_is_the_sum_of_burden_cells(
+    published, snapshot_dir, geoid, group, first, cells, moe_pct, reliability
+) -> None:
+    """HUD rounds every table 9 cell on its own. The old denominator all - not computed fell below the burden cells:
+    Muskingum AIAN renters 25 / (20 - 0) = 125%; Hamilton NHPI renters 130 / (125 - 0) = 104.0% ± 34.6, 'medium',
+    CI 69.4-100 (the cap left the estimate outside). Denominator now = <=30% + >30-50% + >50% cells:
+    - Muskingum: numerator 15 + 10 = 25 (MOE sqrt(24² + 16²) = sqrt(832) = 28.84); denominator 0 + 15 + 10 = 25,
+      MOE sqrt(24² + 16² + 29²) = sqrt(1,673) = 40.90 (the zero cell's MOE counted once); p = 1: radicand 832 -
+      1,673 < 0, so the ratio formula: sqrt(832 + 1,673) / 25 = 2.0020 -> 100% ± 200.20, CV 121.7: low; CI 0-100.
+    - Hamilton: numerator 35 + 95 = 130 (MOE sqrt(53² + 82²) = sqrt(9,533) = 97.64); denominator 0 + 35 + 95 = 130,
+      MOE sqrt(53² + 82² + 29²) = sqrt(10,374) = 101.85; radicand 9,533 - 10,374 < 0: sqrt(19,907) / 130 = 1.0853
+      -> 100% ± 108.53, CV 66.0: low (it was 'medium'); CI 0-100."""
+    est, moe = _chas_t9(snapshot_dir, geoid, range(first, first + 5))
+    all_, le30, gt30, gt50, not_computed = range(first, first + 5)
+    assert [(est[n], moe[n]) for n in range(first, first + 5)] == list(cells)
+    num, den = est[gt30] + est[gt50], est[le30] + est[gt30] + est[gt50]
+    assert num / (est[all_] - est[not_computed]) > 1  # the old rule's rate, above 100%
+    num_moe = math.sqrt(moe[gt30] ** 2 + moe[gt50] ** 2)
+    den_moe = math.sqrt(moe[le30] ** 2 + moe[gt30] ** 2 + moe[gt50] ** 2)  # le30 is the only zero cell
+    p = num / den
+    assert num_moe**2 - p**2 * den_moe**2 < 0  # ratio formula
+    expected_moe = math.sqrt(num_moe**2 + p**2 * den_moe**2) / den * 100
+    assert expected_moe == pytest.approx(moe_pct, abs=0.005)
+    row = published.execute(
+        """select numerator, numerator_moe, denominator, denominator_moe, estimate, moe, ci_low, ci_high, reliability
+           from latest_indicator_values where indicator_id = 'cost_burden_30_plus_renters' and vintage = '2018-2022'
+             and geo_type = 'county' and geoid = ? and group_id = ?""",
+        [geoid, group],
+    ).fetchone()
+    assert row[0] == num and row[1] == pytest.approx(num_moe)
+    assert row[2] == den and row[3] == pytest.approx(den_moe)
+    assert row[4] == pytest.approx(100.0) and row[5] == pytest.approx(expected_moe)
+    assert (row[6], row[7], row[8]) == (0.0, 100.0, reliability)
+
+
+def test_hamilton_nhpi_renters_are_no_longer_called_significantly_worse(published) -> None:
+    """Hamilton County OH (39061), NHPI renters with cost burden: 100% ± 108.53 is low reliability, so the
+    disparities table does not call it a significant difference (the old 104.0% ± 34.6 'medium' row was)."""
+    rows = published.execute(
+        """select significant from latest_disparities where indicator_id = 'cost_burden_30_plus_renters'
+             and vintage = '2018-2022' and geoid = '39061' and group_id = 'nhpi_nh' and row_type <> 'summary'"""
+    ).fetchall()
+    assert all(not r[0] for r in rows)
+
+
+def test_no_chas_rate_above_100_and_no_interval_excludes_its_estimate(published) -> None:
+    """Over every published row: no cost-burden percent above 100 (46 before the denominator rule), and
+    ci_low <= estimate <= ci_high wherever all three are present (46 CHAS rows had ci_high 100 below the estimate)."""
+    over, outside = published.execute(
+        """select count(*) filter (where indicator_id like '%cost_burden%' and estimate > 100),
+                  count(*) filter (where estimate < ci_low or estimate > ci_high)
+           from latest_indicator_values"""
+    ).fetchone()
+    assert (over, outside) == (0, 0)
+
+
+def test_la_tract_outside_the_2010_tracts_is_summed_into_the_county_and_stated_unallocated(
+    published, snapshot_dir
+) -> None:
+    """ACS 2014-2018 B25070 (2018/acs/acs5/tract/06/037/B25070.json) has tract 06037137000 (the 2010 tracts as
+    corrected in 2012), which is neither a 2010 Census tract nor a 2010 boundary here (the 2010 counts have
+    06037930401). Its cells: _001E 302, _011E 42 (not computed), _007E..._010E 0, 28, 29, 160: denominator
+    302 - 42 = 260, numerator 0 + 28 + 29 + 160 = 217. Before, it reached no area at all: Los Angeles County's
+    rent burden summed 2,339 tracts and left these 260 households out, while the note read 99.9% coverage.
+    Now the county (and the county-built region) sum every tract with data in the file, 137000 included, and
+    every neighborhood of the county says it is unallocated with 260 / county denominator."""
+    rows = json.loads((snapshot_dir / "census_api/2018/acs/acs5/tract/06/037/B25070.json").read_text())
+    header = rows[0]
+    cells = [{h: v for h, v in zip(header, r, strict=True)} for r in rows[1:]]
+    tract = next(c for c in cells if c["tract"] == "137000")
+    assert (tract["B25070_001E"], tract["B25070_011E"]) == ("302", "42")
+    assert [tract[f"B25070_0{n:02d}E"] for n in range(7, 11)] == ["0", "28", "29", "160"]
+    names = ["B25070_001E", "B25070_011E", *(f"B25070_0{n:02d}E" for n in range(7, 11))]
+    complete = [c for c in cells if all(c[n] is not None for n in names)]
+    den = sum(float(c["B25070_001E"]) - float(c["B25070_011E"]) for c in complete)
+    num = sum(sum(float(c[f"B25070_0{n:02d}E"]) for n in range(7, 11)) for c in complete)
+    for geo_type, geoid in (("county", "06037"), ("ach", "ca-example-los-angeles-county")):
+        row = published.execute(
+            """select numerator, denominator, estimate_note from latest_indicator_values
+               where indicator_id = 'rent_burden_30_plus' and vintage = '2014-2018' and geo_type = ? and geoid = ?
+                 and group_id = 'total'""",
+            [geo_type, geoid],
+        ).fetchone()
+        assert (row[0], row[1]) == (num, den), geo_type
+        assert "06037137000 with data are not 2010 census tracts" in row[2]
+    share = 100 * 260 / den  # 260 / 1,704,771 = 0.015%
+    assert f"{share:.3f}" == "0.015"
+    notes = dict(
+        published.execute(
+            """select vintage || ' ' || geoid, estimate_note from latest_indicator_values
+               where indicator_id = 'rent_burden_30_plus' and vintage in ('2014-2018', '2015-2019')
+                 and geo_type = 'neighborhood' and geoid like 'la-%' and group_id = 'total'"""
+        ).fetchall()
+    )
+    assert len(notes) == 6  # three Los Angeles example neighborhoods x two periods on 2010 tracts
+    for key, note in notes.items():
+        assert note.startswith(
+            "unallocated: 1 2010-vintage tract(s) with data in county 06037 (06037137000) are not 2010 census tracts"
+        ), key
+        if key.startswith("2014-2018"):
+            assert note.endswith(
+                f"they hold 260 of the county's {den:.0f} in the denominator ({share:.3f}% unallocated)"
+            )

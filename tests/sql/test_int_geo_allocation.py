@@ -20,7 +20,7 @@ from tests.sql.sql_harness import ALLOCATION_RULES, by_key, connect, create_rule
 MODEL = "intermediate/int_geo_allocation.sql"
 
 T1, T2, T3, T4, T5, T6 = "53001000100", "53001000200", "53001000300", "53003000100", "53001000400", "53003000200"
-S1, S2 = "53001000101", "53001000201"
+S1, S2, S9 = "53001000101", "53001000201", "53001000900"
 
 ESTIMATE_COLUMNS = {
     "dataset": "varchar",
@@ -95,6 +95,9 @@ POPULATIONS = [
     population("2020", T1, 99_999.0, variable="P1_002"),
     population("2020", "53001", 88_888.0, geo_level="county"),
     population("2020", T2, 77_777.0, dataset="acs/acs5"),
+    # S9: an ACS tract of the 2010 vintage with neither a 2010 census count nor a 2010 boundary (as 06037137000 in the
+    # ACS 2014-18 file, which uses the 2010 tracts as corrected in 2012)
+    population("2010", S9, 260.0, dataset="acs/acs5", variable="B25070_001E"),
 ]
 BOUNDARIES = [
     tract_boundary("2020", T1, 2.0),
@@ -167,10 +170,10 @@ def test_tracts_nest_in_their_county_with_population_weights(out) -> None:
 
 
 def test_tracts_reach_county_built_regions_only(out) -> None:
-    """Every tract of 53001 and 53003 (both vintages) reaches ach_x with factor 1; nothing reaches ach_n, a
+    """Every tract of 53001 and 53003 (both vintages, and S9 outside its vintage) reaches ach_x with factor 1; nothing reaches ach_n, a
     neighborhood-built region, by county membership."""
     ach = {k[1] for k in out if k[2] == "ach" and k[0] is not None}
-    assert ach == {T1, T2, T3, T4, T5, T6, S1, S2}
+    assert ach == {T1, T2, T3, T4, T5, T6, S1, S2, S9}
     row = out["2020", T4, "ach", "ach_x"]
     assert (row["allocation_factor"], row["allocated_population"], row["to_geo_vintage"]) == (1.0, 2000.0, "2023")
     assert row["derivation"] == "tract within county 53003, a member of the region (config/ach_regions.yaml)"
@@ -256,6 +259,34 @@ def test_tracts_with_their_own_boundary_use_only_it(out) -> None:
 
 
 def test_no_other_rows(out) -> None:
-    """8 tracts x (county + ach_x) = 16; overlays T1 x 2, T2, T3, T4, T5, S2 = 7; relationship S1 x 2, T6 = 3;
-    counties -> ach_x 2: 28 rows."""
-    assert len(out) == 28
+    """9 tracts (S9 included) x (county + ach_x) = 18; overlays T1 x 2, T2, T3, T4, T5, S2 = 7; relationship S1 x
+    2, T6 = 3; counties -> ach_x 2: 30 rows."""
+    assert len(out) == 30
+
+
+def test_a_tract_with_data_outside_its_vintage_nests_by_prefix_and_is_marked(out) -> None:
+    """S9 has ACS data under the 2010 tract vintage but no 2010 census count and no 2010 boundary. Before, it was
+    in no row at all, so its counts vanished from the county and every region. It now nests in county 53001 (GEOID
+    prefix) and in ach_x (53001 is a member), factor 1, with no population and no area (weight_method none,
+    weight null), in_tract_vintage false; it has no boundary, so it reaches no overlay area."""
+    rows = {k: v for k, v in out.items() if k[1] == S9}
+    assert set(rows) == {("2010", S9, "county", "53001"), ("2010", S9, "ach", "ach_x")}
+    for row in rows.values():
+        assert (row["allocation_factor"], row["from_population"], row["allocated_population"], row["weight"]) == (
+            1.0,
+            None,
+            None,
+            None,
+        )
+        assert (row["weight_method"], row["in_tract_vintage"], row["by_boundary"]) == ("none", False, False)
+        assert "not a 2010 tract (no 2010 census count or boundary)" in row["derivation"]
+        assert "unallocated to overlay areas" in row["derivation"]
+
+
+def test_in_vintage_and_overlay_flags(out) -> None:
+    """T1 is a 2020 tract (in_tract_vintage true): nesting rows are not by boundary, its overlay rows are."""
+    assert out["2020", T1, "county", "53001"]["in_tract_vintage"] is True
+    assert out["2020", T1, "county", "53001"]["by_boundary"] is False
+    assert out["2020", T1, "ach", "ach_x"]["by_boundary"] is False
+    assert out["2020", T1, "neighborhood", "N1"]["by_boundary"] is True
+    assert out[None, "53001", "ach", "ach_x"]["in_tract_vintage"] is True

@@ -53,6 +53,8 @@ ALLOCATION_COLUMNS = {
     "allocated_population": "double",
     "weight": "double",
     "weight_method": "varchar",
+    "by_boundary": "boolean",
+    "in_tract_vintage": "boolean",
 }
 XWALK_COLUMNS = {
     "tract_vintage": "varchar",
@@ -335,3 +337,74 @@ def test_one_row_per_target_reached(out) -> None:
     expected = {(i, g) for i in INDICATORS if i not in ("cnty",) for g in ("53001", "N1", "0001")}
     expected |= {("mean", "N2"), ("mean", "0002"), ("cnty", "ach_x")}
     assert set(out) == expected
+
+
+def test_a_tract_outside_its_vintage_is_summed_into_its_county_and_unallocated_to_overlays() -> None:
+    """GENERATED inputs (2010 tract vintage): county 53001 holds tracts A (1,000 people) and B (3,000) and tract Z,
+    (GEOIDs 53001000100, 53001000200, 53001000900) which has data but is not a 2010 census tract (int_geo_allocation: nested by GEOID prefix, no population,
+    in_tract_vintage false; as 06037137000 in the ACS 2014-18 file). Neighborhood N1 holds all of A and half of B
+    (by boundary); Z has no boundary, so it reaches no overlay area. Proportion `burden`:
+    A 40 ± 10 of 100 ± 20, B 60 ± 12 of 300 ± 25, Z 217 ± 30 of 260 ± 35.
+    - county 53001: numerator 40 + 60 + 217 = 317, denominator 100 + 300 + 260 = 660 (Z is counted); population
+      coverage 4,000 / 4,000 = 1 (Z has no population to add); the note names Z as summed in without population.
+    - N1: numerator 40 + 0.5 x 60 = 70, denominator 100 + 0.5 x 300 = 250; the note says Z is unallocated and holds
+      260 of the county's 660 denominator households: 260 / 660 = 39.394%. The same note on both roles."""
+    con: duckdb.DuckDBPyConnection = connect()
+    create_rules(con, "seeds.seed_allocation_rules", ALLOCATION_RULES)
+    create_rules(con, "seeds.seed_reliability_rules", {"z_90": Z90, "z_95": Z95})
+    a, b, z = "53001000100", "53001000200", "53001000900"
+    values = {a: ((40.0, 10.0), (100.0, 20.0)), b: ((60.0, 12.0), (300.0, 25.0)), z: ((217.0, 30.0), (260.0, 35.0))}
+    base = component("rate", a, 0.0, 0.0) | {"indicator_id": "burden", "vintage_year": "2018", "vintage": "2014-2018"}
+    components = [
+        base | {"geoid": unit, "geo_vintage": "2010", "role": role, "estimate": e, "moe": m}
+        for unit, pair in values.items()
+        for role, (e, m) in zip(("numerator", "denominator"), pair, strict=True)
+    ]
+    # a median (not aggregated) of the same tracts: its rows say only why they have no value
+    components += [
+        component("median", unit, 50_000.0, 5_000.0)
+        | {"vintage_year": "2018", "vintage": "2014-2018", "geoid": unit}
+        | {"geo_vintage": "2010"}
+        for unit in (a, z)
+    ]
+
+    def alloc(unit: str, to_type: str, to_geoid: str, factor: float, people: float | None, **flags: Any) -> dict:
+        row = allocation(unit, to_type, to_geoid, factor, people, people) | {"from_geo_vintage": "2010"}
+        return row | {"by_boundary": to_type == "neighborhood", "in_tract_vintage": True} | flags
+
+    rows = [
+        alloc(a, "county", "53001", 1.0, 1000.0),
+        alloc(b, "county", "53001", 1.0, 3000.0),
+        alloc(z, "county", "53001", 1.0, None, in_tract_vintage=False, weight_method="none"),
+        alloc(a, "neighborhood", "N1", 1.0, 1000.0),
+        alloc(b, "neighborhood", "N1", 0.5, 1500.0),
+    ]
+    create_table(con, "intermediate.int_indicator_components", COMPONENT_COLUMNS, components)
+    create_table(con, "intermediate.int_geo_allocation", ALLOCATION_COLUMNS, rows)
+    create_table(con, "geographies.xwalk_tract_areas", XWALK_COLUMNS, [])
+    create_table(con, "geographies.geo_boundaries", BOUNDARY_COLUMNS, [])
+    rows_out = run(con, MODEL)
+    out = by_key([r for r in rows_out if r["indicator_id"] == "burden"], "geoid", "role")
+    con.close()
+
+    county_num, county_den = out["53001", "numerator"], out["53001", "denominator"]
+    assert (county_num["estimate"], county_den["estimate"]) == (317.0, 660.0)
+    assert county_den["moe"] == pytest.approx(math.sqrt(20**2 + 25**2 + 35**2))
+    assert (county_den["n_units"], county_den["n_units_universe"], county_den["population_coverage"]) == (3, 3, 1.0)
+    assert county_den["estimate_note"] == (
+        "tract(s) 53001000900 with data are not 2010 census tracts: their counts are summed in by GEOID prefix, but they have "
+        "no 2010 census population, so the population share leaves them out"
+    )
+    n1_num, n1_den = out["N1", "numerator"], out["N1", "denominator"]
+    assert (n1_num["estimate"], n1_den["estimate"]) == (70.0, 250.0)
+    assert round(100 * 260 / 660, 3) == 39.394
+    expected_note = (
+        "unallocated: 1 2010-vintage tract(s) with data in county 53001 (53001000900) are not 2010 census tracts and have no "
+        "boundary to place them by, so they are left out of this area whether or not they lie in it; they hold 260 "
+        "of the county's 660 in the denominator (39.394% unallocated)"
+    )
+    assert n1_num["estimate_note"] == expected_note
+    assert n1_den["estimate_note"] == expected_note
+    medians = by_key([r for r in rows_out if r["indicator_id"] == "median"], "geoid")
+    assert set(medians) == {"53001", "N1"}
+    assert all(r["estimate_note"] == "no value: medians are not aggregated" for r in medians.values())

@@ -473,3 +473,36 @@ def test_zero_denominator_note_when_no_minimum_applies() -> None:
     row = out["pct", "53001"]
     assert (row["estimate"], row["moe"], row["suppressed"], row["reliability"]) == (None, None, False, "unknown")
     assert row["estimate_note"] == "denominator is zero"
+
+
+def test_interval_never_excludes_its_estimate() -> None:
+    """The 0 floor and the 100 cap clip an interval to the unit's range only where the estimate lies in that range;
+    a clip that left the estimate outside its own interval (the old `least(estimate + moe, 100)`) is a defect.
+    GENERATED inputs:
+    - pct, 53001: numerator 25 ± 10 over denominator 20 ± 6 (a numerator larger than its denominator, the shape
+      HUD's separately rounded cells once produced): p = 1.25 -> 125%; radicand 10² - 1.25² x 6² = 100 - 56.25 =
+      43.75 >= 0, MOE sqrt(43.75) / 20 x 100 = 33.0719; CI 125 ± 33.0719 = 91.9281-158.0719, not capped at 100.
+    - pct, 53003: 19 ± 4 over 20 ± 3: p = 0.95 -> 95%; radicand 16 - 0.9025 x 9 = 7.8775, MOE sqrt(7.8775) / 20 x
+      100 = 14.0334; CI 80.9666-100 (capped: 95 lies in 0-100).
+    - income, 53001: a negative value -50 ± 100 (e.g. a net amount): CI -150 to 50, not floored at 0."""
+    rules = RELIABILITY_RULES | {"min_denominator": 0.0, "min_numerator": 0.0}
+    components = [
+        *proportion("53001", (25.0, 10.0), (20.0, 6.0)),
+        *proportion("53003", (19.0, 4.0), (20.0, 3.0)),
+        component("income", "53001", "value", -50.0, 100.0),
+    ]
+    out = run(rules, components, [])
+    over = out["pct", "53001"]
+    assert over["estimate"] == pytest.approx(125.0)
+    assert over["moe"] == pytest.approx(math.sqrt(43.75) / 20 * 100)
+    assert over["ci_low"] == pytest.approx(125.0 - 33.0719, abs=1e-4)
+    assert over["ci_high"] == pytest.approx(125.0 + 33.0719, abs=1e-4)
+    capped = out["pct", "53003"]
+    assert capped["estimate"] == pytest.approx(95.0)
+    assert capped["moe"] == pytest.approx(math.sqrt(7.8775) / 20 * 100)
+    assert capped["ci_low"] == pytest.approx(95.0 - 14.0334, abs=1e-4)
+    assert capped["ci_high"] == 100.0
+    negative = out["income", "53001"]
+    assert (negative["estimate"], negative["ci_low"], negative["ci_high"]) == (-50.0, -150.0, 50.0)
+    for row in (over, capped, negative):
+        assert row["ci_low"] <= row["estimate"] <= row["ci_high"]
