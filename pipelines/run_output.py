@@ -165,7 +165,9 @@ class RunConsole:
         check = self._checks.get(step)
         label, detail = step, ""
         if check is not None:
-            label = check.asset_check_key.to_user_string()
+            key = check.asset_check_key
+            asset = key.asset_key.to_user_string()
+            label = f"check {key.name}" if asset in key.name else f"check {key.to_user_string()}"  # gx_<asset>
             if check.passed:
                 status, detail = "passed", check.description or ""
             elif check.severity == dg.AssetCheckSeverity.ERROR:

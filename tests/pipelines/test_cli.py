@@ -125,7 +125,7 @@ def test_failed_blocking_check_ends_the_run_naming_asset_record_field_and_value(
         "stg_census_api__estimates: expect_column_values_to_be_between on column 'moe': 1 unexpected value(s), "
         "e.g. moe=-784.0, vintage=2014-2018, geoid=53033, variable=B19013_001 (a margin of error is never negative)"
     ) in tail
-    assert re.search(rf"^\[\s*\d+/\d+\] {check}\s+FAILED\s", run.stdout, re.MULTILINE)
+    assert re.search(r"^\[\s*\d+/\d+\] check gx_stg_census_api__estimates\s+FAILED\s", run.stdout, re.MULTILINE)
     assert re.search(r"^\[\s*\d+/\d+\] stg_census_api__estimates\s+ok\s", run.stdout, re.MULTILINE)
 
 
@@ -173,7 +173,7 @@ def test_console_lines_and_failure_summary_on_a_tiny_job(tmp_path: Path) -> None
     lines = out.getvalue().splitlines()
     assert len(lines) == 3  # counted, its check, parsed; downstream never starts
     assert any(re.match(r"\[\d/4\] counted\s+ok\s+\d+\.\d+s  12,345 rows$", line) for line in lines)
-    assert any(re.match(r"\[\d/4\] counted:counted_is_sane\s+FAILED", line) for line in lines)
+    assert any(re.match(r"\[\d/4\] check counted_is_sane\s+FAILED", line) for line in lines)
     assert any(re.match(r"\[\d/4\] parsed\s+FAILED", line) for line in lines)
     assert err.getvalue().splitlines() == [
         f"run {result.run_id} failed after 1s: 2 of 4 steps failed, 1 did not run "
