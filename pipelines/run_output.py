@@ -26,7 +26,9 @@ from typing import Any, TextIO
 
 import dagster as dg
 
-LOGGER_KEY = "release_console"
+# The console logger's own key: this command's logger stands in for Dagster's default console logger, so the run
+# config stored with the run ({"loggers": {"console": {}}}) stays valid for the job as the UI has it (re-execution).
+LOGGER_KEY = "console"
 FILE_FORMAT = "%(asctime)s %(levelname)-7s %(message)s"
 MAX_CHECK_FAILURE_LINES = 10  # a failed check lists at most this many failed expectations; the log has them all
 MAX_LABEL_WIDTH = 45  # longer step names push their line's columns right
@@ -114,7 +116,7 @@ class RunConsole:
 
         @dg.logger(description="The release command's console: every record to the run's log file, steps to stdout.")
         def release_console(_: dg.InitLoggerContext) -> logging.Logger:
-            log = logging.Logger(f"{LOGGER_KEY}.{self.run_id}", logging.DEBUG)  # not registered, not propagated
+            log = logging.Logger(f"release.{self.run_id}", logging.DEBUG)  # not registered, not propagated
             log.addHandler(file_handler)
             log.addHandler(progress)
             return log
