@@ -2,7 +2,9 @@
 
 Runs the same job as the Dagster UI, in process, on the instance in ``DAGSTER_HOME`` (default
 ``data/dagster_home``), so the run, its checks and its metadata show up in ``dagster dev`` afterwards.
-Exits non-zero, naming what failed, when any step or blocking check fails; the previous release stays as it was.
+Prints one line per step (the full log, every level and event, goes to ``data/logs/<run_id>.log``; see
+``pipelines/run_output.py``). Exits non-zero when any step or blocking check fails, ending with the error itself
+(file, record, field, value), the log's path and that no release was published; the previous release stays as it was.
 """
 
 from __future__ import annotations
@@ -17,6 +19,11 @@ from pipelines import releases_cli
 
 
 def _release(args: argparse.Namespace) -> int:
+    try:
+        settings = settings_from_env()
+    except ValueError as error:  # e.g. SDOH_MODE=bogus: one line, not a traceback
+        print(f"error: {error}", file=sys.stderr)
+        return 2
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
     os.environ.setdefault("DAGSTER_HOME", str(PROJECT_ROOT / "data" / "dagster_home"))
     os.makedirs(os.environ["DAGSTER_HOME"], exist_ok=True)
@@ -29,8 +36,8 @@ def _release(args: argparse.Namespace) -> int:
     from assets.publish.release_writer import PUBLISHED_DB, list_releases
     from assets.writer_lock import WriterBusy, hold_writer_lock
     from pipelines.definitions import build_definitions
+    from pipelines.run_output import RunConsole, shown_path
 
-    settings = settings_from_env()
     print(f"mode: {settings.mode}; snapshot: {settings.snapshot_dir}; working data: {settings.data_dir}")
     if settings.mode == "snapshot" and not (settings.snapshot_dir / "PROVENANCE.md").is_file():
         print(
@@ -43,33 +50,23 @@ def _release(args: argparse.Namespace) -> int:
     defs = build_definitions(settings)
     job = defs.resolve_job_def("build_and_publish_release")
     run_config = {"ops": {"published_release": {"config": {"accept_row_drops": bool(args.accept_row_drops)}}}}
+    console = RunConsole(job, settings.data_dir / "logs")
     try:  # one writer per working folder: wait for (or, with --no-wait, refuse) a run that holds it
-        with (
-            hold_writer_lock(
-                settings.data_dir,
-                wait_seconds=0 if args.no_wait else settings.writer_lock_wait_seconds,
-                on_wait=lambda message: print(message, flush=True),
-            ),
-            dg.DagsterInstance.get() as instance,
+        with hold_writer_lock(
+            settings.data_dir,
+            run_id=console.run_id,
+            wait_seconds=0 if args.no_wait else settings.writer_lock_wait_seconds,
+            on_wait=lambda message: print(message, flush=True),
         ):
-            result = job.execute_in_process(instance=instance, raise_on_error=False, run_config=run_config)
+            print(f"full log: {shown_path(console.log_path)} ({console.total} steps; one line each below)")
+            with dg.DagsterInstance.get() as instance:
+                result = console.execute(job, instance, run_config=run_config)
     except WriterBusy as busy:
         print(f"error: {busy}", file=sys.stderr)
         return 75
     elapsed = time.monotonic() - started
-    failures = [e for e in result.all_events if e.is_step_failure]
-    failed_checks = [
-        e.event_specific_data
-        for e in result.all_events
-        if e.event_type_value == "ASSET_CHECK_EVALUATION" and not e.event_specific_data.passed
-    ]
-    for check in failed_checks:
-        print(f"check failed: {check.asset_check_key.to_user_string()}: {check.description}", file=sys.stderr)
-    for event in failures:
-        error = event.step_failure_data.error
-        print(f"step failed: {event.step_key}: {error.message.strip() if error else ''}", file=sys.stderr)
     if not result.success:
-        print(f"run {result.run_id} failed after {elapsed:.0f}s; no new release was published.", file=sys.stderr)
+        console.report_failure(result, elapsed)
         return 1
     releases = list_releases(settings.published_dir)
     latest = releases[-1]
@@ -92,6 +89,7 @@ def _release(args: argparse.Namespace) -> int:
         '  try:       .venv/bin/python -c "import duckdb; print(duckdb.connect('
         f"'{settings.published_dir / PUBLISHED_DB}', read_only=True).sql('{query}'))\""
     )
+    print(f"  full log:  {shown_path(console.log_path)}")
     return 0
 
 

@@ -23,6 +23,7 @@ from assets.publish.release_store import (
     load_policy,
     prune,
     rebuild_published_db,
+    serves_latest,
 )
 from assets.publish.release_writer import (
     Exporter,
@@ -107,6 +108,9 @@ def publish_from_warehouse(
                     reasons=[f"the tables' content equals the latest release {previous.release_id}'s"],
                 )
                 log(f"no new release: the tables equal the latest release {previous.release_id} (content hashes)")
+                if not serves_latest(published_dir):  # a crash between promoting a release and swapping the file
+                    rebuild_published_db(published_dir)
+                    log(f"rebuilt {published_dir / 'sdoh_published.duckdb'}: it did not serve {previous.release_id}")
                 return PublishOutcome("unchanged", previous, leftovers_removed=leftovers)
             staged = record_audit(
                 staged,

@@ -258,6 +258,23 @@ def rebuild_published_db(published_dir: Path) -> Path:
     return final
 
 
+def serves_latest(published_dir: Path) -> bool:
+    """Whether the published DuckDB file exists and serves the newest release folder as latest."""
+    releases = list_releases(published_dir)
+    db = Path(published_dir) / PUBLISHED_DB
+    if not releases or not db.is_file():
+        return False
+    try:
+        con = duckdb.connect(str(db), read_only=True)
+        try:
+            row = con.execute("select release_id from releases where is_latest").fetchone()
+        finally:
+            con.close()
+    except duckdb.Error:
+        return False
+    return row is not None and row[0] == releases[-1].release_id
+
+
 def _sql_list(paths: list[str]) -> str:
     return "[" + ", ".join("'" + p.replace("'", "''") + "'" for p in paths) + "]"
 

@@ -1,0 +1,219 @@
+"""`python -m pipelines.cli release` (what `make run` calls): one line per step, the full log in a file, and a failed
+run that ENDS with the error a person can act on (file, record, field, value), the log's path and that no release
+was published.
+
+The two whole-CLI tests run the real command in a subprocess on a fresh working folder and a snapshot made of
+symlinks to the real one, with one file swapped for a GENERATED bad copy (King County's 2018 median household income
+cell). Each runs the whole job until it stops (about a minute or two). The rest are fast: a bad SDOH_MODE, and the
+console on a tiny in-memory job.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import dagster as dg
+import pytest
+
+from assets.settings import PROJECT_ROOT
+from pipelines.run_output import RunConsole, user_error
+from sources.core.errors import SourceError
+from tests.conftest import replace_with_generated, symlinked_snapshot
+
+B19013_2018 = "census_api/2018/acs/acs5/county/B19013.json"
+KING = "53033"
+DEBUG_LINE = re.compile(r"\bDEBUG\b")
+
+
+def _with_king_county_cell(snapshot_dir: Path, target: Path, column: str, value: str) -> Path:
+    """A symlinked snapshot whose 2018 B19013 county file is GENERATED: the real one with King County's `column` set
+    to `value`."""
+    bad = symlinked_snapshot(snapshot_dir, target)
+    rows = json.loads((snapshot_dir / B19013_2018).read_text())
+    header = rows[0]
+    [king] = [r for r in rows[1:] if r[header.index("state")] + r[header.index("county")] == KING]
+    king[header.index(column)] = value
+    replace_with_generated(bad / B19013_2018, json.dumps(rows))
+    return bad
+
+
+def _release(tmp_path: Path, snapshot: Path | None = None, **env: str) -> subprocess.CompletedProcess:
+    """The real command, as `make run` calls it, on a working folder and Dagster instance of this test's own."""
+    environ = {
+        **os.environ,
+        "SDOH_DATA_DIR": str(tmp_path / "data"),
+        "DAGSTER_HOME": str(tmp_path / "dagster_home"),
+        "PYTHONPATH": str(PROJECT_ROOT),  # this checkout's `pipelines`, whatever the venv's editable install points to
+        "SDOH_MODE": "snapshot",
+        **({"SDOH_SNAPSHOT_DIR": str(snapshot)} if snapshot else {}),
+        **env,
+    }
+    environ.pop("SDOH_CONFIG_DIR", None)
+    return subprocess.run(
+        [sys.executable, "-m", "pipelines.cli", "release"],
+        cwd=PROJECT_ROOT,
+        env=environ,
+        capture_output=True,
+        text=True,
+        timeout=1200,
+    )
+
+
+def _assert_stopped_and_explained(run: subprocess.CompletedProcess, tmp_path: Path) -> tuple[str, str]:
+    """Non-zero exit; no DEBUG line anywhere on the console; the last lines end with the log path and 'no release';
+    nothing published. Returns (the last five lines of stderr, the log's text)."""
+    assert run.returncode == 1, run.stderr[-3000:]
+    assert not DEBUG_LINE.search(run.stdout), "DEBUG lines on stdout"
+    assert not DEBUG_LINE.search(run.stderr), "DEBUG lines on stderr"
+    assert "Error occurred while executing op" not in run.stdout + run.stderr
+    last = run.stderr.strip().splitlines()[-5:]
+    tail = "\n".join(last)
+    assert last[-1] == "no release was published; the earlier releases are unchanged"
+    [log_line] = [line for line in last if line.startswith("full log: ")]
+    log = Path(log_line.removeprefix("full log: "))
+    assert log.parent == tmp_path / "data" / "logs" and log.is_file()
+    assert f"full log: {log}" in run.stdout.splitlines()[1], "the log's path is said at the start too"
+    text = log.read_text()
+    assert " DEBUG " in text and " INFO " in text and "STEP_FAILURE" in text
+    releases = tmp_path / "data" / "published" / "releases"
+    assert not releases.exists() or not any(releases.iterdir())
+    return tail, text
+
+
+def test_bad_mode_says_so_in_one_line(tmp_path: Path) -> None:
+    run = _release(tmp_path, SDOH_MODE="bogus")
+    assert run.returncode == 2
+    assert run.stderr == "error: SDOH_MODE must be one of ('snapshot', 'live'), got 'bogus'\n"
+    assert run.stdout == ""
+
+
+def test_unparseable_value_ends_the_run_naming_file_record_field_and_value(snapshot_dir: Path, tmp_path: Path) -> None:
+    """King County's 2018 median household income written "89,418": the parser stops census_api_raw and the run's
+    last lines say so in the parser's own words, then where the full log is and that nothing was published."""
+    bad = _with_king_county_cell(snapshot_dir, tmp_path / "snapshot", "B19013_001E", "89,418")
+    run = _release(tmp_path, bad)
+    tail, log = _assert_stopped_and_explained(run, tmp_path)
+    assert "census_api_raw failed:" in tail
+    error = (
+        f"CensusResponseError: {bad / B19013_2018}: record geoid=53033 (King County, Washington) "
+        "field B19013_001E has non-numeric value '89,418'"
+    )
+    assert error in tail
+    assert error.removeprefix("CensusResponseError: ") in log
+    assert re.search(r"^\[\s*\d+/\d+\] census_api_raw\s+FAILED\s", run.stdout, re.MULTILINE)
+    # other branches of the graph went on, one line each, with their row counts
+    assert re.search(r"^\[\s*\d+/\d+\] cdc_places_raw\s+ok\s+\d+\.\d+s\s+[\d,]+ rows$", run.stdout, re.MULTILINE)
+
+
+def test_failed_blocking_check_ends_the_run_naming_asset_record_field_and_value(snapshot_dir: Path, tmp_path: Path):
+    """King County's 2018 median household income MOE written -784: it parses, the blocking Great Expectations check
+    on stg_census_api__estimates fails, and the run's last lines give the check's own failures (table, column,
+    record, value), then the log and that nothing was published. The check names the staging table's record
+    (vintage, geoid, variable), not the source file: the staging table does not carry its source file."""
+    bad = _with_king_county_cell(snapshot_dir, tmp_path / "snapshot", "B19013_001M", "-784")
+    run = _release(tmp_path, bad)
+    tail, _ = _assert_stopped_and_explained(run, tmp_path)
+    check = "stg_census_api__estimates:gx_stg_census_api__estimates"
+    assert f"check {check} failed" in tail
+    assert (
+        "stg_census_api__estimates: expect_column_values_to_be_between on column 'moe': 1 unexpected value(s), "
+        "e.g. moe=-784.0, vintage=2014-2018, geoid=53033, variable=B19013_001 (a margin of error is never negative)"
+    ) in tail
+    assert re.search(r"^\[\s*\d+/\d+\] check gx_stg_census_api__estimates\s+FAILED\s", run.stdout, re.MULTILINE)
+    assert re.search(r"^\[\s*\d+/\d+\] stg_census_api__estimates\s+ok\s", run.stdout, re.MULTILINE)
+
+
+# -- the console on a tiny job (fast) ----------------------------------------------------------------------------
+
+
+@dg.asset
+def counted() -> dg.MaterializeResult:
+    return dg.MaterializeResult(metadata={"dagster/row_count": 12345})
+
+
+@dg.asset_check(asset=counted, blocking=True)
+def counted_is_sane() -> dg.AssetCheckResult:
+    return dg.AssetCheckResult(
+        passed=False,
+        severity=dg.AssetCheckSeverity.ERROR,
+        description="first failure",
+        metadata={"failures": dg.MetadataValue.text("first failure\nsecond failure: geoid=53033 value=-1")},
+    )
+
+
+@dg.asset
+def parsed() -> None:
+    try:
+        float("1,5")
+    except ValueError as cause:
+        raise SourceError("x/file.json: record geoid=53033 field F has non-numeric value '1,5'") from cause
+
+
+@dg.asset(deps=[counted, parsed])
+def downstream() -> None:  # pragma: no cover - never runs: both parents fail or are blocked
+    raise AssertionError
+
+
+def test_console_lines_and_failure_summary_on_a_tiny_job(tmp_path: Path) -> None:
+    job = dg.Definitions(
+        assets=[counted, parsed, downstream], asset_checks=[counted_is_sane], jobs=[dg.define_asset_job("tiny")]
+    ).resolve_job_def("tiny")
+    out, err = io.StringIO(), io.StringIO()
+    console = RunConsole(job, tmp_path / "logs", out=out, err=err)
+    with dg.DagsterInstance.ephemeral() as instance:
+        result = console.execute(job, instance)
+    assert not result.success and result.run_id == console.run_id
+    # the run config stored with a CLI run stays valid for the main job as the UI has it (re-execute from the UI)
+    from pipelines.definitions import defs
+
+    dg.validate_run_config(defs.resolve_job_def("build_and_publish_release"), result.dagster_run.run_config)
+    console.report_failure(result, 1.0)
+    lines = out.getvalue().splitlines()
+    assert len(lines) == 3  # counted, its check, parsed; downstream never starts
+    assert any(re.match(r"\[\d/4\] counted\s+ok\s+\d+\.\d+s  12,345 rows$", line) for line in lines)
+    assert any(re.match(r"\[\d/4\] check counted_is_sane\s+FAILED", line) for line in lines)
+    assert any(re.match(r"\[\d/4\] parsed\s+FAILED", line) for line in lines)
+    assert err.getvalue().splitlines() == [
+        f"run {result.run_id} failed after 1s: 2 of 4 steps failed, 1 did not run "
+        "(they need what a failed step or blocking check would have produced)",
+        "parsed failed:",
+        "    SourceError: x/file.json: record geoid=53033 field F has non-numeric value '1,5'",
+        "check counted:counted_is_sane failed: counted was written, but nothing that reads it ran:",
+        "    first failure",
+        "    second failure: geoid=53033 value=-1",
+        f"full log: {tmp_path / 'logs' / (result.run_id + '.log')}",
+        "no release was published; the earlier releases are unchanged",
+    ]
+    log = (tmp_path / "logs" / f"{result.run_id}.log").read_text()
+    assert "DEBUG" in log and "RUN_START" in log and "could not convert string to float" in log
+
+
+def test_user_error_skips_dagsters_wrapper() -> None:
+    from dagster._utils.error import SerializableErrorInfo
+
+    cause = SerializableErrorInfo(
+        "sources.core.errors.SourceError: f.json: record r field x has value 'v'\n", [], "SourceError"
+    )
+    wrapper = SerializableErrorInfo(
+        'dagster._core.errors.DagsterExecutionStepExecutionError: Error occurred while executing op "a":\n',
+        [],
+        "DagsterExecutionStepExecutionError",
+        cause,
+    )
+    assert user_error(wrapper) == ("SourceError", "f.json: record r field x has value 'v'")
+
+
+@pytest.mark.parametrize("message", ["plain", ""])
+def test_user_error_keeps_a_lone_dagster_error(message: str) -> None:
+    from dagster._utils.error import SerializableErrorInfo
+
+    only = SerializableErrorInfo(
+        f"dagster._core.errors.DagsterInvariantViolationError: {message}\n", [], "DagsterInvariantViolationError"
+    )
+    assert user_error(only) == ("DagsterInvariantViolationError", message)
