@@ -8,16 +8,24 @@ groups, one vintage; ``extra_counties`` adds generated counties to make a bigger
 
 from __future__ import annotations
 
-import json
 from dataclasses import replace
 from pathlib import Path
 
 import duckdb
+import polars as pl
 
 from assets.settings import CONFIG_DIR, Settings
 
 INDICATORS = {"poverty_rate": "percent", "median_household_income": "dollars"}
 REGION = "test-ach"
+ROW_SCHEMA = {
+    "indicator_id": pl.String,
+    "geo_type": pl.String,
+    "geoid": pl.String,
+    "group_id": pl.String,
+    **{c: pl.Float64 for c in ("numerator", "numerator_moe", "denominator", "denominator_moe")},
+    **{c: pl.Float64 for c in ("estimate", "moe", "ci_low", "ci_high")},
+}
 
 
 def value_rows(extra_counties: int = 0) -> list[dict]:
@@ -70,23 +78,18 @@ def build_tiny_warehouse(path: Path, rows: list[dict] | None = None) -> Path:
     con = duckdb.connect(str(path))
     try:
         con.execute("create schema marts; create schema seeds")
-        con.execute("create table tiny_rows (j json)")
-        con.executemany("insert into tiny_rows values (?)", [[json.dumps(r)] for r in rows])
+        frame = pl.DataFrame(rows, schema=ROW_SCHEMA)  # noqa: F841 - read by name below
         con.execute(
             """
             create table marts.fct_indicator_values as
             select
-                j->>'indicator_id' as indicator_id, '2018-2022' as vintage, j->>'geo_type' as geo_type,
-                '2020' as geo_vintage, j->>'geoid' as geoid, 'GENERATED ' || (j->>'geoid') as geo_name,
-                j->>'group_id' as group_id,
-                (j->>'numerator')::double as numerator, (j->>'numerator_moe')::double as numerator_moe,
-                (j->>'denominator')::double as denominator, (j->>'denominator_moe')::double as denominator_moe,
-                (j->>'estimate')::double as estimate, (j->>'moe')::double as moe,
-                (j->>'ci_low')::double as ci_low, (j->>'ci_high')::double as ci_high, 90.0 as ci_level,
-                10.0 as cv, 'high' as reliability, false as suppressed, null::varchar as suppression_reason,
-                null::varchar as estimate_note, 'GENERATED test row' as method,
+                indicator_id, '2018-2022' as vintage, geo_type, '2020' as geo_vintage, geoid,
+                'GENERATED ' || geoid as geo_name, group_id,
+                numerator, numerator_moe, denominator, denominator_moe, estimate, moe, ci_low, ci_high,
+                90.0 as ci_level, 10.0 as cv, 'high' as reliability, false as suppressed,
+                null::varchar as suppression_reason, null::varchar as estimate_note, 'GENERATED test row' as method,
                 'acs' as moe_kind, null::varchar as moe_method, null::varchar as aggregated_by
-            from tiny_rows
+            from frame
             """
         )
         con.execute(
@@ -117,7 +120,6 @@ def build_tiny_warehouse(path: Path, rows: list[dict] | None = None) -> Path:
         con.execute(
             "create table seeds.seed_neighborhoods (neighborhood_id varchar, name varchar, source_file varchar)"
         )
-        con.execute("drop table tiny_rows")
     finally:
         con.close()
     return path
