@@ -2,7 +2,17 @@
 
 Each suite file is a GX 1.x expectation suite whose ``meta`` names the asset it checks, the DuckDB table to
 read, the columns that identify a record in failure messages, and run-time parameters (value sets read from
-other tables, e.g. the known county GEOIDs). Expectation ``meta.severity`` is ``critical`` (a failure blocks
+other tables, e.g. the known county GEOIDs).
+
+A suite may instead validate the result of a query: ``meta.query_file`` (a ``.sql`` file, path from the project
+root, e.g. ``expectations/queries/*.sql``) computes the frame, typically one row per group or per problem for checks
+on aggregates (completeness, identities, value domains joined with the indicator's unit). The tables it reads
+become the check's dependencies (read from the SQL with sqlglot). ``meta.config_tables`` names sections of
+``config/checks.yaml`` (in the configured config folder) that the query reads as relations ``cfg_<section>``,
+each with the columns it needs, so tolerances and expected coverage are data, not SQL.
+
+Every suite also gets one built-in expectation, ``expect_numeric_values_to_be_finite``: no NaN or infinity in any
+floating-point column of ``meta.table`` (pandas cannot tell NaN from a missing value, so this runs in DuckDB). Expectation ``meta.severity`` is ``critical`` (a failure blocks
 everything downstream, so no release is published), ``warning`` or ``info`` (reported, not blocking).
 
 Great Expectations takes ~4 s to import, so it is imported inside ``run_suite`` only: loading the code location
@@ -11,6 +21,7 @@ stays fast.
 
 import json
 import logging
+import math
 import os
 import re
 from dataclasses import dataclass, field
@@ -20,8 +31,14 @@ from typing import Any
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
+from assets.resources import SdohSources
+
 SEVERITIES = ("critical", "warning", "info")
 _MAX_EXAMPLES = 5
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+CHECKS_CONFIG = "checks.yaml"
+FINITE = "expect_numeric_values_to_be_finite"
+_FLOAT_TYPES = ("DOUBLE", "FLOAT", "REAL")
 
 
 @dataclass
@@ -69,6 +86,8 @@ def load_suite(path: Path) -> dict[str, Any]:
     for key in ("asset", "table"):
         if not meta.get(key):
             raise ValueError(f"{path}: suite meta has no `{key}`")
+    if meta.get("query_file") and not (PROJECT_ROOT / meta["query_file"]).is_file():
+        raise ValueError(f"{path}: suite meta `query_file` {meta['query_file']!r} is not a file under {PROJECT_ROOT}")
     for exp in suite.get("expectations") or []:
         severity = (exp.get("meta") or {}).get("severity", "critical")
         if severity not in SEVERITIES:
@@ -167,12 +186,38 @@ def _check_result(outcome: SuiteOutcome) -> dg.AssetCheckResult:
     }
     if failed:
         metadata["failures"] = dg.MetadataValue.text("\n".join(o.message(outcome.suite) for o in failed))
+        # the keys of the failing rows, at most _MAX_EXAMPLES per failed expectation (bounded metadata)
+        metadata["failing_records"] = dg.MetadataValue.json(
+            [
+                {
+                    "expectation": o.expectation,
+                    "column": o.column,
+                    "severity": o.severity,
+                    "unexpected_count": o.unexpected_count,
+                    "records": [{k: _jsonable(v) for k, v in r.items()} for r in o.records[:_MAX_EXAMPLES]]
+                    or [_jsonable(v) for v in o.examples[:_MAX_EXAMPLES]],
+                }
+                for o in failed
+            ]
+        )
     return dg.AssetCheckResult(
         passed=not failed,
         severity=dg.AssetCheckSeverity.ERROR if critical else dg.AssetCheckSeverity.WARN,
         metadata=metadata,
-        description=(failed[0].message(outcome.suite) if failed else f"{len(outcome.outcomes)} expectations passed"),
+        description=(
+            "; ".join(o.message(outcome.suite) for o in (critical or failed)[:3])
+            if failed
+            else f"{len(outcome.outcomes)} expectations passed"
+        ),
     )
+
+
+def _jsonable(value: Any) -> Any:
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else repr(value)
+    return str(value)
 
 
 def _parameters(con: Any, suite: dict[str, Any]) -> dict[str, list[Any]]:
@@ -183,11 +228,100 @@ def _parameters(con: Any, suite: dict[str, Any]) -> dict[str, list[Any]]:
     return params
 
 
+def load_checks_config(config_dir: Path) -> dict[str, Any]:
+    """``config/checks.yaml``: tolerances and expected coverage the query checks read (sections of records)."""
+    import yaml
+
+    path = Path(config_dir) / CHECKS_CONFIG
+    try:
+        raw = yaml.safe_load(path.read_text())
+    except FileNotFoundError:
+        raise ValueError(f"{path}: not found; the data checks read their tolerances from it") from None
+    if not isinstance(raw, dict):
+        raise ValueError(f"{path}: expected a mapping of sections")
+    return raw
+
+
+def config_relations(suite: dict[str, Any], config: dict[str, Any], path: Path) -> dict[str, Any]:
+    """The ``config_tables`` a suite's query reads, as pandas frames named ``cfg_<section>``; a missing section or
+    a record without a needed column is an error naming the file, the section and the column."""
+    import pandas as pd
+
+    frames = {}
+    for section, columns in (suite["meta"].get("config_tables") or {}).items():
+        records = config.get(section)
+        if not isinstance(records, list):
+            raise ValueError(
+                f"{path}: section `{section}` (a list of records) is missing; suite {suite['name']} reads it"
+            )
+        for n, record in enumerate(records, start=1):
+            missing = [c for c in columns if c not in (record or {})]
+            if missing:
+                raise ValueError(f"{path}: section `{section}` record #{n} has no {missing}")
+        frame = pd.DataFrame([{c: r[c] for c in columns} for r in records], columns=columns)
+        for c in columns:  # a list becomes a comma-separated string (SQL: string_split); text stays text
+            if frame[c].dtype == object:
+                frame[c] = (
+                    frame[c]
+                    .map(
+                        lambda v: (
+                            ",".join(str(x) for x in v) if isinstance(v, list) else (None if v is None else str(v))
+                        )
+                    )
+                    .astype("string")
+                )
+        frames[f"cfg_{section}"] = frame
+    return frames
+
+
+def _query_tables(suite: dict[str, Any]) -> tuple[str, ...]:
+    from assets.sql_models import referenced_tables
+
+    query_file = suite["meta"].get("query_file")
+    return referenced_tables((PROJECT_ROOT / query_file).read_text()) if query_file else ()
+
+
+def finite_outcome(con: Any, table: str, record_columns: list[str]) -> ExpectationOutcome:
+    """No NaN or infinity in any floating-point column of `table` (checked in DuckDB: pandas reads NaN as missing)."""
+    described = con.execute(f"describe {table}").fetchall()
+    floats = [name for name, kind, *_ in described if str(kind).upper() in _FLOAT_TYPES]
+    keys = [c for c in record_columns if c in {d[0] for d in described}]
+    if not floats:
+        return ExpectationOutcome(FINITE, None, "critical", True, 0)
+    bad = " or ".join(f'not isfinite("{c}")' for c in floats)
+    count = con.execute(f"select count(*) from {table} where {bad}").fetchone()[0]
+    records: list[dict[str, Any]] = []
+    columns: list[str] = []
+    if count:
+        select = ", ".join(f'"{c}"' for c in [*keys, *floats])
+        rows = con.execute(f"select {select} from {table} where {bad} limit {_MAX_EXAMPLES}").fetchall()
+        for row in rows:
+            record = {k: row[i] for i, k in enumerate(keys)}
+            values = row[len(keys) :]
+            for c, v in zip(floats, values, strict=True):
+                if v is not None and not math.isfinite(v):
+                    record[c] = v
+                    columns.append(c)
+            records.append(record)
+    return ExpectationOutcome(
+        FINITE,
+        ",".join(dict.fromkeys(columns)) or None,
+        "critical",
+        count == 0,
+        count,
+        records=records,
+        why="NaN or infinity in a numeric column would pass every range check as if it were missing",
+    )
+
+
 def build_suite_check(path: Path) -> dg.AssetChecksDefinition:
     suite = load_suite(path)
     meta = suite["meta"]
     columns = suite_columns(suite)
-    deps = [dg.AssetKey(p["table"].split(".")[-1]) for p in (meta.get("parameters") or {}).values()]
+    query_file = meta.get("query_file")
+    tables = [p["table"] for p in (meta.get("parameters") or {}).values()] + list(_query_tables(suite))
+    deps = list(dict.fromkeys(dg.AssetKey(t.split(".")[-1]) for t in tables if t.split(".")[-1] != meta["asset"]))
+    source = f"query {query_file} (" + meta["table"] + ")" if query_file else meta["table"]
 
     @dg.asset_check(
         asset=dg.AssetKey(meta["asset"]),
@@ -196,16 +330,33 @@ def build_suite_check(path: Path) -> dg.AssetChecksDefinition:
         description=f"Great Expectations suite {path.name}: {meta.get('description', '')}",
         additional_deps=deps,
     )
-    def _check(context: dg.AssetCheckExecutionContext, warehouse: DuckDBResource) -> dg.AssetCheckResult:
+    def _check(
+        context: dg.AssetCheckExecutionContext, warehouse: DuckDBResource, sdoh: SdohSources
+    ) -> dg.AssetCheckResult:
+        config_dir = Path(sdoh.config_path)
+        relations = (
+            config_relations(suite, load_checks_config(config_dir), config_dir / CHECKS_CONFIG)
+            if meta.get("config_tables")
+            else {}
+        )
         with warehouse.get_connection() as con:
-            present = {r[0] for r in con.execute(f"describe {meta['table']}").fetchall()}
-            select = ", ".join(f'"{c}"' for c in columns if c in present)
-            frame = con.execute(f"select {select} from {meta['table']}").df()
+            if query_file:
+                cursor = con.cursor()
+                for name, frame in relations.items():
+                    cursor.register(name, frame)
+                frame = cursor.execute((PROJECT_ROOT / query_file).read_text()).df()
+                cursor.close()
+            else:
+                present = {r[0] for r in con.execute(f"describe {meta['table']}").fetchall()}
+                select = ", ".join(f'"{c}"' for c in columns if c in present)
+                frame = con.execute(f"select {select} from {meta['table']}").df()
             parameters = _parameters(con, suite)
+            finite = finite_outcome(con, meta["table"], list(meta.get("record_columns") or []))
         context.log.info(
-            f"validating {len(frame):,} rows of {meta['table']} against {len(suite['expectations'])} expectations"
+            f"validating {len(frame):,} rows of {source} against {len(suite['expectations'])} expectations"
         )
         outcome = run_suite(suite, frame, parameters)
+        outcome.outcomes.insert(0, finite)
         for failure in outcome.failed:
             (context.log.error if failure.severity == "critical" else context.log.warning)(
                 failure.message(suite["name"])
