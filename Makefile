@@ -32,7 +32,7 @@ format: $(BIN)/.installed
 
 ## Dagster UI on http://127.0.0.1:3000 (same instance as `make run`, so its runs show up).
 dev: $(BIN)/.installed
-	mkdir -p $(DAGSTER_HOME)
+	$(BIN)/python -m pipelines.instance
 	$(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
 
 validate: $(BIN)/.installed

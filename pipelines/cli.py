@@ -26,11 +26,9 @@ def _release(args: argparse.Namespace) -> int:
         return 2
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
     os.environ.setdefault("DAGSTER_HOME", str(PROJECT_ROOT / "data" / "dagster_home"))
-    os.makedirs(os.environ["DAGSTER_HOME"], exist_ok=True)
-    instance_yaml = os.path.join(os.environ["DAGSTER_HOME"], "dagster.yaml")
-    if not os.path.exists(instance_yaml):
-        with open(instance_yaml, "w") as f:
-            f.write("# Dagster instance for local runs: SQLite storage in this folder (defaults).\n")
+    from pipelines.instance import ensure_instance_yaml
+
+    ensure_instance_yaml()
     import dagster as dg
 
     from assets.publish.release_writer import PUBLISHED_DB, list_releases

@@ -27,7 +27,8 @@ One name, one meaning, from the raw tables to the published ones:
 
 | published table | built from | note |
 |---|---|---|
-| `releases` | release manifests | one row per release: release_id, created_at, code_version, mode, acs_vintages, row counts, checks passed, manifest sha256 |
+| `releases` | release manifests | one row per retained release: release_id, created_at, code_version, mode, `is_latest`, `pinned`, `served` (its rows are in this file's tables), acs_vintages, row counts, checks passed, audit summary, manifest sha256, path |
+| `release_attempts` | `published/ledger.jsonl` | every publish attempt up to this file's build: `attempted_at`, `status` (published, unchanged, refused, failed_audit, failed, pin, unpin, pruned), release_id, run_id, `reasons`, the whole ledger line as `detail` |
 """
 
 
@@ -37,9 +38,14 @@ def render() -> str:
     for published, source in PUBLISHED_TABLES.items():
         hidden = UNPUBLISHED_COLUMNS.get(published)
         note = f"; the mart's {', '.join(f'`{c}`' for c in hidden)} are not published" if hidden else ""
-        lines.append(f"| `{published}` | `{source}` | all releases, with a leading `release_id` column{note} |")
+        lines.append(
+            f"| `{published}` | `{source}` | the served releases (the latest and the pinned ones), with a leading "
+            f"`release_id` column{note}; `all_{published}` (a view) adds every other retained release, read from "
+            "its Parquet |"
+        )
     lines += [
-        "| `latest_indicator_values`, `latest_indicator_catalog` | views | the newest release only |",
+        "| `latest_indicator_values`, `latest_indicator_catalog`, `latest_geographies`, `latest_disparities` | views "
+        "| the newest release only (`releases.is_latest`) |",
         "",
         "## Warehouse models (`data/warehouse/sdoh.duckdb`)",
         "",

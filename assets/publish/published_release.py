@@ -27,13 +27,13 @@ class Refused(dg.Failure):
     """The publish step refused: nothing was written, the latest release is unchanged."""
 
 
-def _verified_lineage(context: dg.AssetExecutionContext) -> list[dict[str, Any]]:
+def _lineage(context: dg.AssetExecutionContext) -> tuple[list[dict[str, Any]], list[str]]:
     """Every asset upstream of the release has a materialization newer than each of its inputs' latest ones.
 
     Asked of the Dagster instance. If a source was materialized again after the tables built from it (for example a
     raw asset selected alone in the UI), the marts no longer come from the source files the manifest would list, so
-    publishing refuses and names the assets to rebuild. Returns each upstream asset's latest materialization, for
-    the manifest.
+    publishing refuses and names the assets to rebuild. Returns each upstream asset's latest materialization (for
+    the manifest) and the problems found.
     """
     graph = context.job_def.asset_layer.asset_graph
     upstream = sorted(
@@ -66,13 +66,7 @@ def _verified_lineage(context: dg.AssetExecutionContext) -> list[dict[str, Any]]
                     f"{name} is older than its input {parent.to_user_string()} (materialized again since); "
                     f"rebuild what {parent.to_user_string()} feeds"
                 )
-    if problems:
-        raise Refused(
-            "not publishing: the tables to publish are not all built from their inputs' latest materializations; "
-            + "; ".join(problems)
-            + f". {WHAT_TO_RUN}"
-        )
-    return found
+    return found, problems
 
 
 def _ancestors(graph: Any, key: dg.AssetKey) -> set[dg.AssetKey]:
@@ -86,7 +80,7 @@ def _ancestors(graph: Any, key: dg.AssetKey) -> set[dg.AssetKey]:
     return seen
 
 
-def _verified_checks(context: dg.AssetExecutionContext) -> list[dict[str, Any]]:
+def _checks(context: dg.AssetExecutionContext) -> tuple[list[dict[str, Any]], list[str]]:
     """Refuse to publish unless every check of the whole graph passed on the materialization it is about to publish.
 
     Asked of the Dagster instance, not assumed from this run: for each check of the code location, its latest
@@ -94,7 +88,7 @@ def _verified_checks(context: dg.AssetExecutionContext) -> list[dict[str, Any]]:
     materialization (a check that ran on an older table proves nothing about the one published). A run that
     selects this asset alone publishes only when every table it reads was checked that way; otherwise it fails,
     naming each check and what to run. Returns every check's evaluation (passed, or failed with WARN severity),
-    naming the materialization it evaluated, for the manifest.
+    naming the materialization it evaluated (for the manifest), and the problems found.
     """
     keys = sorted(suite_check_keys(EXPECTATIONS_DIR), key=lambda k: k.to_user_string())
     records = context.instance.event_log_storage.get_latest_asset_check_execution_by_key(keys)
@@ -128,13 +122,21 @@ def _verified_checks(context: dg.AssetExecutionContext) -> list[dict[str, Any]]:
                 "check_run_id": record.run_id,
             }
         )
-    if problems:
-        raise Refused(
-            "not publishing: every check must have passed on the tables being published; "
-            + "; ".join(problems)
-            + f". {WHAT_TO_RUN}",
-        )
-    return evaluated
+    return evaluated, problems
+
+
+def _verified(context: dg.AssetExecutionContext) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Lineage and checks, or :class:`Refused` listing every problem of both."""
+    lineage, stale = _lineage(context)
+    checks, unchecked = _checks(context)
+    if stale or unchecked:
+        parts = []
+        if unchecked:
+            parts.append("every check must have passed on the tables being published; " + "; ".join(unchecked))
+        if stale:
+            parts.append("every table must be built from its inputs' latest materializations; " + "; ".join(stale))
+        raise Refused("not publishing: " + ". And ".join(parts) + f". {WHAT_TO_RUN}")
+    return lineage, checks
 
 
 MART_KEYS = tuple(dg.AssetKey(p.stem) for p in sorted((SQL_DIR / "marts").glob("*.sql")))
@@ -168,8 +170,7 @@ def published_release(
         settings.data_dir, run_id=context.run_id, wait_seconds=settings.writer_lock_wait_seconds
     ):
         try:  # first: nothing is read or written for an unchecked release
-            lineage = _verified_lineage(context)
-            checks = _verified_checks(context)
+            lineage, checks = _verified(context)
         except Refused as refused:
             append_ledger(settings.published_dir, "refused", run_id=context.run_id, reasons=[str(refused.description)])
             raise

@@ -430,35 +430,42 @@ def test_suppressed_tract_passes_every_check(bad_snapshot, snapshot_dir) -> None
     _assert_all_checks_passed(_run(settings, *SOURCE_SELECTION["wa_doh"]))
 
 
-# ------------------------------------------------------------------ KNOWN: the real snapshot's CHAS rates > 100%
+# ------------------------------------------- the real snapshot's CHAS rates > 100% under HUD's old denominator rule
 
 
-def test_known_chas_rates_over_100_percent_are_blocked_on_the_real_snapshot(first_release) -> None:
-    """MUST-SHOW, KNOWN ISSUE (being fixed at the root in stg_hud_chas / the indicator SQL by another change).
-
-    On the code of this commit the real snapshot yields 46 CHAS county cost-burden rates above 100%; the domain
-    check on fct_indicator_values fails with ERROR naming them, so the main job publishes nothing. Once the fix
-    merges there is no such rate, the check passes and the release publishes: this test accepts both, as long
-    as the check's verdict matches the data. While the issue is open, every test that needs a successful
-    `first_release` (the rest of this file, test_bad_input.py, the release tests) fails at its fixture."""
+def test_chas_rate_above_100_percent_as_the_old_rule_computed_it_is_blocked(good_state) -> None:
+    """MUST-SHOW. Before the denominator fix (docs/methods.md), Muskingum County OH (39119) AIAN renters' cost burden
+    was 25 / (all 20 - not computed 0) = 125% with its interval capped at 0-100 (real table 9 cells 54-58; see
+    tests/assets/test_methods.py). Written back into a COPY of the good warehouse's fct_indicator_values (GENERATED
+    from those cells by the old rule), the blocking domain check on fct_indicator_values fails naming the row, and
+    the release asset alone then refuses; nothing published changes."""
     import duckdb
 
-    settings, results = first_release
-    con = duckdb.connect(str(settings.warehouse_path), read_only=True)
+    from tests.conftest import instance_at, instance_dir_of
+
+    settings, _, _ = good_state
+    before = published_hashes(settings)
+    con = duckdb.connect(str(settings.warehouse_path))
     try:
-        over = con.execute(
-            "select count(*) from marts.fct_indicator_values v join seeds.seed_indicators i using (indicator_id) "
-            "where i.unit = 'percent' and v.estimate > 100"
-        ).fetchone()[0]
+        changed = con.execute(
+            """update marts.fct_indicator_values set denominator = 20, estimate = 125.0, ci_low = 0, ci_high = 100
+               where indicator_id = 'cost_burden_30_plus_renters' and vintage = '2018-2022' and geo_type = 'county'
+                 and geoid = '39119' and group_id = 'aian_nh' returning 1"""
+        ).fetchall()
     finally:
         con.close()
-    evaluation = _check_evaluations(results[0])["fct_indicator_values:gx_fct_indicator_values"]
-    if over:
-        assert not evaluation.passed and evaluation.severity == dg.AssetCheckSeverity.ERROR
-        assert "cost_burden" in str(evaluation.description) and "outside the domain of unit percent" in str(
-            evaluation.description
+    assert len(changed) == 1
+    check = dg.AssetCheckKey(dg.AssetKey("fct_indicator_values"), "gx_fct_indicator_values")
+    with instance_at(instance_dir_of(settings)) as instance:
+        instance.report_runless_asset_event(
+            dg.AssetMaterialization(asset_key=check.asset_key, description="GENERATED: the old CHAS rule's row")
         )
-        assert f"{over} unexpected" in str(evaluation.description)
-        assert "published_release" not in assets_materialized(results[0])
-    else:
-        assert evaluation.passed and results[0].success
+        result = run_selection(settings, dg.AssetSelection.checks(check), instance)
+        evaluation = _check_evaluations(result)[check.to_user_string()]
+        publish = run_selection(settings, dg.AssetSelection.assets("published_release"), instance)
+    assert not evaluation.passed and evaluation.severity == dg.AssetCheckSeverity.ERROR
+    text = f"{evaluation.description} {evaluation.metadata}"
+    for part in ("cost_burden_30_plus_renters", "39119", "aian_nh", "125"):
+        assert part in text, (part, text[:2000])
+    assert not publish.success and "gx_fct_indicator_values failed" in _failure_text(publish)
+    assert published_hashes(settings) == before

@@ -1,17 +1,32 @@
 """The publish step asks the Dagster instance whether every check of the graph passed on the tables it is about to
-publish, so selecting `published_release` alone cannot publish unchecked or stale tables. Each test works on a COPY
-of the good working state `first_release` left, in a fresh instance, and shows no release is added."""
+publish, and whether every table is newer than its inputs, so selecting `published_release` alone cannot publish
+unchecked, stale or bad tables. Each test works on a COPY of the good working state `first_release` left,
+including the Dagster instance that recorded how its tables were built (as `make run`'s data/dagster_home does)."""
 
 from __future__ import annotations
 
+import hashlib
 import shutil
 
 import dagster as dg
 import pytest
 
+from assets.publish.release_store import read_ledger
 from assets.publish.release_writer import list_releases
-from assets.source_registry import SOURCE_ASSET_KEYS
-from tests.conftest import copy_working_state, run_selection
+from assets.settings import EXPECTATIONS_DIR
+from expectations.gx_checks import suite_check_keys
+from tests.assets.test_bad_input import B19013_2018, _generated_variant
+from tests.conftest import (
+    PUBLISHED_DB,
+    copy_working_state,
+    instance_at,
+    instance_dir_of,
+    replace_with_generated,
+    run_selection,
+    symlinked_snapshot,
+)
+
+PUBLISH_ALONE = dg.AssetSelection.assets("published_release")
 
 
 @pytest.fixture
@@ -23,45 +38,99 @@ def good_copy(first_release, tmp_path):
     shutil.rmtree(copy.data_dir, ignore_errors=True)
 
 
+def _published_bytes(settings) -> dict[str, str]:
+    root = settings.published_dir
+    files = [root / PUBLISHED_DB, *sorted(p for p in (root / "releases").rglob("*") if p.is_file())]
+    return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest() for p in files}
+
+
 def _failure_text(result: dg.ExecuteInProcessResult) -> str:
     return "\n".join(e.step_failure_data.error.to_string() for e in result.all_events if e.is_step_failure)
 
 
-def _record_source_materializations(instance: dg.DagsterInstance, first_run: dg.ExecuteInProcessResult) -> None:
-    """The instance knows the source assets' materializations (as a long-lived `dagster dev` instance would)."""
-    for key in SOURCE_ASSET_KEYS:
-        [record] = first_run.asset_materializations_for_node(key.path[-1])
-        instance.report_runless_asset_event(dg.AssetMaterialization(asset_key=key, metadata=record.metadata))
-
-
-def test_publishing_alone_without_checks_refuses_naming_every_check(good_copy) -> None:
-    """The tables are good and the instance knows where they came from, but no check has run on them: the publish
-    step refuses, naming each of the graph's 7 checks as never run, and no release is added."""
-    settings, first_run, before = good_copy
+def test_publishing_alone_in_a_fresh_instance_refuses_naming_every_check(good_copy) -> None:
+    """The tables are good but this instance never saw them built or checked: the publish step refuses, naming each
+    of the graph's checks as never run and the tables as never materialized, and no release is added."""
+    settings, _, before = good_copy
     with dg.DagsterInstance.ephemeral() as instance:
-        _record_source_materializations(instance, first_run)
-        result = run_selection(settings, dg.AssetSelection.assets("published_release"), instance)
+        result = run_selection(settings, PUBLISH_ALONE, instance)
     assert not result.success
     text = _failure_text(result)
-    assert "not publishing: every check must have passed on the tables being published" in text
-    assert text.count("has never run") == 7 and "census_api_raw:gx_census_api_raw has never run" in text
+    assert "not publishing" in text and "Materialize the whole graph" in text
+    assert "fct_indicator_values has never been materialized" in text
     assert [r.release_id for r in list_releases(settings.published_dir)] == before
+    assert read_ledger(settings.published_dir)[-1]["status"] == "refused"
+
+
+def test_publishing_alone_after_a_checked_run_is_provably_checked_and_publishes_nothing_new(good_copy) -> None:
+    """On the instance that built and checked the tables, publishing alone passes every guard; the content equals
+    the latest release's, so it publishes nothing new and says so. The latest release's manifest names every
+    upstream materialization (all from the first run) and every check's result on exactly that materialization."""
+    settings, first_run, before = good_copy
+    with instance_at(instance_dir_of(settings)) as instance:
+        result = run_selection(settings, PUBLISH_ALONE, instance)
+        assert result.success, _failure_text(result)
+        [published] = result.asset_materializations_for_node("published_release")
+        assert published.metadata["new_release"].value is False
+        assert published.metadata["release_id"].value == before[-1]
+        manifest = list_releases(settings.published_dir)[-1].manifest
+        latest = {
+            m["asset"]: instance.fetch_materializations(dg.AssetKey(m["asset"]), limit=1).records[0].storage_id
+            for m in manifest["materializations"]
+        }
+    assert [r.release_id for r in list_releases(settings.published_dir)] == before
+    assert read_ledger(settings.published_dir)[-1]["status"] == "unchanged"
+    assert {m["run_id"] for m in manifest["materializations"]} == {first_run.run_id}
+    assert {"fct_indicator_values", "census_api_raw", "seed_indicators"} <= set(latest)
+    assert all(latest[m["asset"]] == m["storage_id"] for m in manifest["materializations"])
+    keys = {k.to_user_string() for k in suite_check_keys(EXPECTATIONS_DIR)}
+    assert {c["check"] for c in manifest["checks"]} == keys
+    for check in manifest["checks"]:
+        asset = check["check"].split(":")[0]
+        assert check["evaluated_materialization"]["storage_id"] == latest[asset], check["check"]
+        assert check["passed"] or check["severity"] == "WARN"
+
+
+def test_publishing_alone_after_a_run_blocked_by_bad_input_refuses(good_copy, snapshot_dir, tmp_path) -> None:
+    """The bypass: a run on a snapshot whose King County 2018 median income MOE is -784 (GENERATED) writes the
+    census raw and staging tables, and the blocking check on staging fails, so nothing downstream runs. Launching
+    the publish asset alone on the same instance then refuses: the check failed on the table it would publish
+    from, and the marts are older than the staging table they would come from. Nothing published changes."""
+    settings, _, before = good_copy
+    bad = symlinked_snapshot(snapshot_dir, tmp_path / "snapshot")
+    replace_with_generated(
+        bad / B19013_2018, _generated_variant(snapshot_dir, B19013_2018, "53033", "B19013_001M", "-784")
+    )
+    from dataclasses import replace
+
+    bad_settings = replace(settings, snapshot_dir=bad)
+    published = _published_bytes(settings)
+    with instance_at(instance_dir_of(settings)) as instance:
+        blocked = run_selection(
+            bad_settings,
+            dg.AssetSelection.assets("census_api_raw", "stg_census_api__estimates", "int_source_estimates"),
+            instance,
+        )
+        assert not blocked.success
+        result = run_selection(bad_settings, PUBLISH_ALONE, instance)
+    assert not result.success
+    text = _failure_text(result)
+    assert "int_source_estimates is older than its input stg_census_api__estimates" in text
+    assert [r.release_id for r in list_releases(settings.published_dir)] == before
+    assert _published_bytes(settings) == published
+    refused = read_ledger(settings.published_dir)[-1]
+    assert refused["status"] == "refused" and "stg_census_api__estimates" in refused["reasons"][0]
 
 
 def test_a_check_that_ran_on_an_older_table_does_not_count(good_copy) -> None:
-    """The life-expectancy staging check passes, then its table is materialized again (here: recorded as a new
+    """The life-expectancy staging table is materialized again after its check ran (here: recorded as a new
     materialization): the check evaluated the older table, so publishing alone refuses and says so."""
-    settings, first_run, before = good_copy
+    settings, _, before = good_copy
     check = dg.AssetCheckKey(dg.AssetKey("stg_wa_doh__life_expectancy"), "gx_stg_wa_doh__life_expectancy")
-    with dg.DagsterInstance.ephemeral() as instance:
-        _record_source_materializations(instance, first_run)
+    with instance_at(instance_dir_of(settings)) as instance:
         instance.report_runless_asset_event(dg.AssetMaterialization(asset_key=check.asset_key))
-        checked = run_selection(settings, dg.AssetSelection.checks(check), instance)
-        assert checked.success
-        instance.report_runless_asset_event(dg.AssetMaterialization(asset_key=check.asset_key))
-        result = run_selection(settings, dg.AssetSelection.assets("published_release"), instance)
+        result = run_selection(settings, PUBLISH_ALONE, instance)
     assert not result.success
     text = _failure_text(result)
     assert f"{check.to_user_string()} checked an older materialization of stg_wa_doh__life_expectancy" in text
-    assert "census_api_raw:gx_census_api_raw has never run" in text
     assert [r.release_id for r in list_releases(settings.published_dir)] == before

@@ -28,12 +28,17 @@ def test_a_second_release_leaves_the_first_untouched_and_becomes_latest(first_re
     for entry in first.manifest["tables"].values():
         assert sha256_file(first.path / entry["file"]) == entry["sha256"]
 
-    rows = published.execute("select release_id from releases order by created_at, release_id").fetchall()
-    assert [r[0] for r in rows] == [first.release_id, second.release_id]
+    rows = published.execute(
+        "select release_id, is_latest, served from releases order by created_at, release_id"
+    ).fetchall()
+    assert rows == [(first.release_id, False, False), (second.release_id, True, True)]
     latest = published.execute("select distinct release_id from latest_indicator_values").fetchall()
     assert latest == [(second.release_id,)]
-    # Both releases stay queryable, each with the rows its manifest counts.
-    counts = dict(published.execute("select release_id, count(*) from indicator_values group by 1").fetchall())
+    # The file holds the latest release's rows; the first stays queryable from its Parquet through all_* views,
+    # each release with the rows its manifest counts.
+    held = published.execute("select distinct release_id from indicator_values").fetchall()
+    assert held == [(second.release_id,)]
+    counts = dict(published.execute("select release_id, count(*) from all_indicator_values group by 1").fetchall())
     for release in releases:
         assert counts[release.release_id] == release.manifest["tables"]["indicator_values"]["rows"] > 0
 
