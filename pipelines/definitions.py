@@ -7,13 +7,10 @@ from __future__ import annotations
 
 import dagster as dg
 
-from assets.geographies.xwalk_tract_areas import xwalk_tract_areas
+from assets.build_graph import build_assets
 from assets.publish.published_release import published_release
 from assets.resources import build_resources
-from assets.seeds.config_seeds import config_seeds
-from assets.settings import EXPECTATIONS_DIR, SQL_DIR, Settings
-from assets.source_registry import SOURCE_ASSETS
-from assets.sql_models import build_model_assets
+from assets.settings import EXPECTATIONS_DIR, Settings
 from expectations.gx_checks import build_suite_checks
 
 ALL_ASSETS = dg.AssetSelection.all()
@@ -37,13 +34,7 @@ weekly_refresh = dg.ScheduleDefinition(
 
 def build_definitions(settings: Settings | None = None) -> dg.Definitions:
     return dg.Definitions(
-        assets=[
-            *SOURCE_ASSETS,
-            config_seeds,
-            xwalk_tract_areas,
-            *build_model_assets(SQL_DIR),
-            published_release,
-        ],
+        assets=[*build_assets(), published_release],
         asset_checks=build_suite_checks(EXPECTATIONS_DIR),
         jobs=[main_job],
         schedules=[weekly_refresh],

@@ -21,9 +21,8 @@ def ensure_instance_yaml(home: Path | None = None) -> Path:
     home.mkdir(parents=True, exist_ok=True)
     target = home / "dagster.yaml"
     current = target.read_text() if target.is_file() else ""
-    if not current or current.startswith(_OURS):
-        if current != TEMPLATE.read_text():
-            target.write_text(TEMPLATE.read_text())
+    if (not current or current.startswith(_OURS)) and current != TEMPLATE.read_text():
+        target.write_text(TEMPLATE.read_text())
     return target
 
 

@@ -58,7 +58,7 @@ def run_release_job(settings: Settings, instance_dir: Path | None = None) -> dg.
 def instance_at(instance_dir: Path) -> dg.DagsterInstance:
     """A Dagster instance whose storage (run, event log, schedule SQLite files) lives in ``instance_dir``."""
     instance_dir.mkdir(parents=True, exist_ok=True)
-    return dg.DagsterInstance.local_temp(tempdir=str(instance_dir))
+    return dg.DagsterInstance.local_temp(tempdir=str(instance_dir), overrides={"telemetry": {"enabled": False}})
 
 
 def instance_dir_of(settings: Settings) -> Path:
@@ -103,6 +103,17 @@ def copy_working_state(settings: Settings, data_dir: Path, *, published: bool = 
     return replace(settings, data_dir=data_dir, **changes)
 
 
+def failure_summary(result: dg.ExecuteInProcessResult) -> str:
+    """Failed steps' errors and failed checks' descriptions, for an assertion message."""
+    texts = [f"{e.step_key}: {e.step_failure_data.error.message}" for e in result.all_events if e.is_step_failure]
+    texts += [
+        f"{e.event_specific_data.asset_check_key.to_user_string()}: {e.event_specific_data.description}"
+        for e in result.all_events
+        if e.event_type_value == "ASSET_CHECK_EVALUATION" and not e.event_specific_data.passed
+    ]
+    return "\n".join(texts)[:5000]
+
+
 def steps_started(result: dg.ExecuteInProcessResult) -> set[str]:
     """Step keys that began executing in the run (an asset's step key is its name; a check's is
     ``<asset>_<check>``). A step Dagster skips because something upstream failed never starts."""
@@ -129,9 +140,11 @@ def first_release(make_settings: Callable[..., Settings]) -> tuple[Settings, lis
     """The main job on the real snapshot with the shipped config: one release in a fresh working folder.
 
     The whole graph is materialized from scratch once per session, here; `approved_run` publishes a second release
-    into a copy of this folder (the release lifecycle tests use that one)."""
+    into a copy of this folder (the release lifecycle tests use that one). The run's Dagster instance is stored in the
+    folder (``instance_dir_of``), so a copy of the folder carries the materializations and check results its tables
+    came from, as `make run`'s data/dagster_home does."""
     settings = make_settings("first_release")
-    return settings, [run_release_job(settings)]
+    return settings, [run_release_job(settings, instance_dir_of(settings))]
 
 
 @pytest.fixture(scope="session")
@@ -285,7 +298,7 @@ def approved_run(first_release: tuple[Settings, list[dg.ExecuteInProcessResult]]
         # The test config replaces the three example neighborhoods with two: their rows drop on purpose.
         accept = {"ops": {"published_release": {"config": {"accept_row_drops": True}}}}
         result = run_selection(settings, selection, instance, run_config=accept)
-    assert result.success, "the graph failed with the test config"
+    assert result.success, "the graph failed with the test config: " + failure_summary(result)
     assert not {k.to_user_string() for k in reused_keys} & assets_materialized(result)
     assert not {k.to_user_string() for k in inputs} & assets_materialized(result)
     assert _table_rows(settings.warehouse_path, seed_tables) == seeds_before, "the reused tables' seeds changed"

@@ -8,6 +8,7 @@ from typing import Any
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
+from assets.build_graph import parents_by_asset
 from assets.provenance import SOURCE_FILES_KEY
 from assets.publish.map_export import write_map_exports
 from assets.publish.publishing import AuditFailed, PublishOutcome, publish_from_warehouse
@@ -35,11 +36,8 @@ def _lineage(context: dg.AssetExecutionContext) -> tuple[list[dict[str, Any]], l
     publishing refuses and names the assets to rebuild. Returns each upstream asset's latest materialization (for
     the manifest) and the problems found.
     """
-    graph = context.job_def.asset_layer.asset_graph
-    upstream = sorted(
-        graph.get(context.asset_key).parent_keys | _ancestors(graph, context.asset_key),
-        key=lambda k: k.to_user_string(),
-    )
+    parents = parents_by_asset()
+    upstream = sorted(_ancestors(parents, set(context.assets_def.asset_deps[context.asset_key])), key=str)
     latest = {}
     for key in upstream:
         records = context.instance.fetch_materializations(key, limit=1).records
@@ -59,9 +57,10 @@ def _lineage(context: dg.AssetExecutionContext) -> tuple[list[dict[str, Any]], l
                 "materialized_at": record.timestamp,
             }
         )
-        for parent in sorted(graph.get(key).parent_keys, key=lambda k: k.to_user_string()):
+        for parent in sorted(parents.get(key, ()), key=lambda k: k.to_user_string()):
             parent_record = latest.get(parent)
-            if parent_record is not None and parent_record.storage_id > record.storage_id:
+            # Timestamps, not storage ids: SQLite instances number events per run, so ids from two runs do not order.
+            if parent_record is not None and parent_record.timestamp > record.timestamp:
                 problems.append(
                     f"{name} is older than its input {parent.to_user_string()} (materialized again since); "
                     f"rebuild what {parent.to_user_string()} feeds"
@@ -69,14 +68,14 @@ def _lineage(context: dg.AssetExecutionContext) -> tuple[list[dict[str, Any]], l
     return found, problems
 
 
-def _ancestors(graph: Any, key: dg.AssetKey) -> set[dg.AssetKey]:
+def _ancestors(parents: dict[dg.AssetKey, frozenset[dg.AssetKey]], start: set[dg.AssetKey]) -> set[dg.AssetKey]:
     seen: set[dg.AssetKey] = set()
-    todo = list(graph.get(key).parent_keys)
+    todo = list(start)
     while todo:
         k = todo.pop()
         if k not in seen:
             seen.add(k)
-            todo.extend(graph.get(k).parent_keys)
+            todo.extend(parents.get(k, ()))
     return seen
 
 
@@ -99,7 +98,12 @@ def _checks(context: dg.AssetExecutionContext) -> tuple[list[dict[str, Any]], li
         evaluation = event.event_specific_data if event is not None else None
         name = key.to_user_string()
         if not isinstance(evaluation, dg.AssetCheckEvaluation):
-            problems.append(f"{name} has never run")
+            problems.append(
+                f"{name} has never run"
+                if record is None
+                else f"{name} did not run in its latest execution (run {record.run_id}: {record.status.value.lower()},"
+                " its table was not written or an upstream check blocked it)"
+            )
             continue
         if not evaluation.passed and evaluation.severity == dg.AssetCheckSeverity.ERROR:
             problems.append(f"{name} failed: {evaluation.description or 'see the check in the UI'}")

@@ -22,6 +22,7 @@ columns:
   published_ci_low: lower confidence limit as published (sources that publish limits)
   published_ci_high: upper confidence limit as published
   published_ci_level: level of the published limits (0.95)
+  source_file: the snapshot or landed file the estimate came from (null for the recomputed SVI ranks); named in check failures
 */
 {{ union_models("staging", "stg_*") }}
 
@@ -42,5 +43,6 @@ select
     'a percentile rank among ' || n_ranked || ' counties: no sampling MOE is defined' as moe_annotation,
     cast(null as double) as published_ci_low,
     cast(null as double) as published_ci_high,
-    cast(null as double) as published_ci_level
+    cast(null as double) as published_ci_level,
+    cast(null as varchar) as source_file
 from intermediate.int_svi_ranks

@@ -24,6 +24,7 @@ columns:
   published_ci_low: null (the API publishes MOEs, not confidence limits)
   published_ci_high: null
   published_ci_level: null
+  source_file: the landed or snapshot file the estimate came from (named in check failures)
 */
 with suffixed as (
     select
@@ -49,7 +50,8 @@ cells as (
         geoid,
         geo_name,
         value,
-        annotation
+        annotation,
+        source_file
     from suffixed
 ),
 
@@ -97,7 +99,8 @@ select
     end as moe_annotation,
     cast(null as double) as published_ci_low,
     cast(null as double) as published_ci_high,
-    cast(null as double) as published_ci_level
+    cast(null as double) as published_ci_level,
+    e.source_file
 from estimates as e
 left join moes as m
     on e.vintage_year = m.vintage_year

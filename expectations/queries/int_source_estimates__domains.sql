@@ -25,7 +25,7 @@ rules as (
 
 domain_problems as (
     select
-        e.dataset, e.vintage_year, e.geo_level, e.geoid, e.variable, e.estimate,
+        e.source_file, e.dataset, e.vintage_year, e.geo_level, e.geoid, e.variable, e.estimate,
         case
             when r.direct and (e.estimate < r.unit_min or (r.min_exclusive and e.estimate = r.unit_min)
                 or e.estimate > r.unit_max) then format(
@@ -67,7 +67,8 @@ ratios as (
 
 continuity_problems as (
     select
-        r.dataset, r.vintage_year, r.geo_level, null as geoid, r.variable, r.median_ratio as estimate,
+        null as source_file, r.dataset, r.vintage_year, r.geo_level, null as geoid, r.variable,
+        r.median_ratio as estimate,
         format(
             '{} {} {}: {} changed by a median factor of {} from vintage {} over {} geographies (allowed 1/{} to {}; '
             || 'config/checks.yaml vintage_continuity): did the upstream change what it means?',

@@ -115,7 +115,7 @@ def test_publishing_alone_after_a_run_blocked_by_bad_input_refuses(good_copy, sn
         result = run_selection(bad_settings, PUBLISH_ALONE, instance)
     assert not result.success
     text = _failure_text(result)
-    assert "int_source_estimates is older than its input stg_census_api__estimates" in text
+    assert "int_source_estimates is older than its input stg_census_api__estimates" in text, text[:6000]
     assert [r.release_id for r in list_releases(settings.published_dir)] == before
     assert _published_bytes(settings) == published
     refused = read_ledger(settings.published_dir)[-1]

@@ -92,3 +92,27 @@ def test_catalog_describes_every_indicator(published) -> None:
     } <= set(ids)
     for indicator_id, unit, direction, uncertainty, vintages in rows:
         assert unit and direction and uncertainty and vintages, indicator_id
+
+
+def test_releases_diff_of_two_real_releases_says_what_changed_per_indicator_and_geography(
+    approved_run, capsys, monkeypatch
+) -> None:
+    """The approved-config release against the first one: the config replaced the three example neighborhoods with
+    two test ones and approved the Yakama Nation area, so neighborhood rows are added and removed, tribal-area rows
+    are added, and county rows are the same; every other table's content is compared too."""
+    from pipelines.cli import main
+
+    settings, _ = approved_run
+    first, second = list_releases(settings.published_dir)
+    monkeypatch.setenv("SDOH_DATA_DIR", str(settings.data_dir))
+    monkeypatch.setenv("SDOH_CONFIG_DIR", str(settings.config_dir))
+    assert main(["releases", "diff", first.release_id, second.release_id]) == 0
+    out = capsys.readouterr().out
+    assert f"diff {first.release_id} -> {second.release_id}" in out
+    assert "geographies" in out and "CHANGED" in out
+    lines = {tuple(line.split()[:2]): line.split()[2:6] for line in out.splitlines() if line.startswith("  ")}
+    added, removed, _, _ = map(lambda s: int(s.replace(",", "")), lines[("population", "neighborhood")])
+    assert added > 0 and removed > 0
+    aiannh = [v for k, v in lines.items() if k[1] == "aiannh"]
+    assert aiannh and all(int(v[0].replace(",", "")) > 0 and v[1] == "0" for v in aiannh)  # rows added only
+    assert not [k for k in lines if k[1] == "county"], "county values changed between the two releases"

@@ -114,8 +114,8 @@ def test_unparseable_value_ends_the_run_naming_file_record_field_and_value(snaps
 def test_failed_blocking_check_ends_the_run_naming_asset_record_field_and_value(snapshot_dir: Path, tmp_path: Path):
     """King County's 2018 median household income MOE written -784: it parses, the blocking Great Expectations check
     on stg_census_api__estimates fails, and the run's last lines give the check's own failures (table, column,
-    record, value), then the log and that nothing was published. The check names the staging table's record
-    (vintage, geoid, variable), not the source file: the staging table does not carry its source file."""
+    record, value), then the log and that nothing was published. The record names its source file (the staging
+    table carries it from the raw table)."""
     bad = _with_king_county_cell(snapshot_dir, tmp_path / "snapshot", "B19013_001M", "-784")
     run = _release(tmp_path, bad)
     tail, _ = _assert_stopped_and_explained(run, tmp_path)
@@ -123,7 +123,8 @@ def test_failed_blocking_check_ends_the_run_naming_asset_record_field_and_value(
     assert f"check {check} failed" in tail
     assert (
         "stg_census_api__estimates: expect_column_values_to_be_between on column 'moe': 1 unexpected value(s), "
-        "e.g. moe=-784.0, vintage=2014-2018, geoid=53033, variable=B19013_001 (a margin of error is never negative)"
+        "e.g. moe=-784.0, source_file=census_api/2018/acs/acs5/county/B19013.json, vintage=2014-2018, geoid=53033, "
+        "variable=B19013_001 (a margin of error is never negative)"
     ) in tail
     assert re.search(r"^\[\s*\d+/\d+\] check gx_stg_census_api__estimates\s+FAILED\s", run.stdout, re.MULTILINE)
     assert re.search(r"^\[\s*\d+/\d+\] stg_census_api__estimates\s+ok\s", run.stdout, re.MULTILINE)

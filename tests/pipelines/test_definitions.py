@@ -112,6 +112,15 @@ def test_asset_graph_and_sql_dependencies(tmp_path: Path) -> None:
         "stg_cdc_places__estimates:gx_stg_cdc_places__estimates",
         "stg_hud_chas__estimates:gx_stg_hud_chas__estimates",
         "stg_cdc_svi__estimates:gx_stg_cdc_svi__estimates",
+        "seed_ach_region_members:gx_seed_ach_region_members",
+        "int_source_estimates:gx_int_source_estimates__coverage",
+        "int_source_estimates:gx_int_source_estimates__domains",
+        "int_source_estimates:gx_int_source_estimates__identities",
+        "int_source_estimates:gx_int_source_estimates__vintage_geographies",
+        "fct_indicator_values:gx_fct_indicator_values",
+        "fct_indicator_values:gx_fct_indicator_values__coverage",
+        "dim_geographies:gx_dim_geographies",
+        "fct_disparities:gx_fct_disparities",
     }
 
 

@@ -26,6 +26,7 @@ RAW_COLUMNS = {
     "geo_name": "varchar",
     "value": "double",
     "annotation": "varchar",
+    "source_file": "varchar",
 }
 DATASETS = [
     {"dataset": "acs/acs5", "estimate_suffix": "E", "moe_suffix": "M", "sampling_error": True},
@@ -47,6 +48,7 @@ def cell(variable: str, value: float | None, annotation: str | None = None, **ov
         "geo_name": "Adams County",
         "value": value,
         "annotation": annotation,
+        "source_file": f"GENERATED/{variable.split('_')[0]}.json",
     }
     return row | overrides
 

@@ -1,0 +1,33 @@
+"""Every asset that builds the tables a release publishes (everything but the release itself), and their lineage.
+
+``pipelines/definitions.py`` assembles the code location from :data:`BUILD_ASSETS` plus the publish asset. The publish
+asset reads :func:`parents_by_asset` to prove that every table it publishes was built from its inputs' latest
+materializations: a Dagster job that selects the publish asset alone only knows that asset's direct parents, so the
+lineage comes from the asset definitions themselves.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+import dagster as dg
+
+from assets.geographies.xwalk_tract_areas import xwalk_tract_areas
+from assets.seeds.config_seeds import config_seeds
+from assets.settings import SQL_DIR
+from assets.source_registry import SOURCE_ASSETS
+from assets.sql_models import build_model_assets
+
+
+@cache
+def build_assets() -> tuple[dg.AssetsDefinition, ...]:
+    return (*SOURCE_ASSETS, config_seeds, xwalk_tract_areas, *build_model_assets(SQL_DIR))
+
+
+def parents_by_asset() -> dict[dg.AssetKey, frozenset[dg.AssetKey]]:
+    """Each asset's direct inputs (asset keys), for every asset in :func:`build_assets`."""
+    parents: dict[dg.AssetKey, frozenset[dg.AssetKey]] = {}
+    for definition in build_assets():
+        for key in definition.keys:
+            parents[key] = frozenset(definition.asset_deps.get(key, ()))
+    return parents
