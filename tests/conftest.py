@@ -19,17 +19,18 @@ os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 
 PUBLISHED_DB = "sdoh_published.duckdb"
 
-# Tests that need the whole graph materialized (directly or through another fixture) are marked for one
-# pytest-xdist group, meant to keep them on one worker under `--dist loadgroup` (make test). Measured with
-# pytest-xdist 3.8.0: the grouping does not take effect yet, so each of the two workers builds the session
-# fixtures it needs (in parallel, on its own core). Known and left to fix; see the issue notes.
-GRAPH_FIXTURES = {"first_release", "approved_run"}
+# Tests that need `approved_run` (a second whole-graph run, about a minute) go to one pytest-xdist worker under
+# `--dist loadgroup` (make test), so it is built once per session, not once per worker. Tests that need only
+# `first_release` spread over both workers (each builds it once, in parallel). The marker is added before
+# pytest-xdist's own collection hook reads it (tryfirst), or the grouping silently does not happen.
+GROUPED_FIXTURES = {"approved_run"}
 
 
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
-        if GRAPH_FIXTURES & set(getattr(item, "fixturenames", ())):
-            item.add_marker(pytest.mark.xdist_group("whole_graph"))
+        if GROUPED_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.xdist_group("approved_run"))
 
 
 @pytest.fixture(scope="session")

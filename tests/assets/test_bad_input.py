@@ -5,8 +5,9 @@ Each test starts from a COPY of the good working state `first_release` left (its
 no test pays for its own good run. A test of one bad input materializes only what that input feeds: the source's
 raw asset, its staging model, their Great Expectations checks, and ``int_source_estimates`` (the first model that
 reads every staging table). It shows the run failed where it should (the parser's step, or the named blocking
-check with ERROR severity), that the model downstream never ran, and that no release appeared. One end-to-end
-test runs the whole main job on a broken snapshot and shows ``published_release`` is not materialized.
+check with ERROR severity), that the model downstream never ran, and that no release appeared. The end-to-end
+case (the whole main job through the real CLI on a broken snapshot, nothing published) is in
+tests/pipelines/test_cli.py.
 """
 
 from __future__ import annotations
@@ -25,7 +26,6 @@ from tests.conftest import (
     assets_materialized,
     copy_working_state,
     replace_with_generated,
-    run_release_job,
     run_selection,
     steps_started,
     symlinked_snapshot,
@@ -170,23 +170,6 @@ def test_non_numeric_value_fails_parsing_naming_source_record_field_and_value(go
     _assert_parser_stopped(result, "census_api")
     text = _failure_text(result)
     assert "B19013.json" in text and "geoid=53033" in text and "B19013_001E" in text and "'89,418'" in text
-    _assert_previous_releases_intact(settings, releases)
-
-
-def test_negative_moe_fails_the_blocking_check_and_the_main_job_publishes_nothing(good_state, snapshot_dir) -> None:
-    """End to end: the whole main job on a snapshot with King County's 2018 median income MOE made -784. The value
-    parses, the blocking check on stg_census_api__estimates fails naming the record, everything downstream is
-    skipped, published_release is never materialized, and the two earlier releases stay as they were."""
-    settings, releases = _with_one_bad_census_cell(good_state, snapshot_dir, "B19013_001M", "-784")
-    result = run_release_job(settings)
-    assert result.job_def.name == "build_and_publish_release"
-    _assert_check_blocked(result, "census_api", "stg_census_api__estimates")
-    text = _failure_text(result)
-    assert "moe" in text and "53033" in text and "B19013_001" in text and "-784" in text
-    assert "published_release" not in steps_started(result)
-    assert "published_release" not in assets_materialized(result)
-    # A real whole-graph run: sources the bad cell does not feed were read and checked in the same run.
-    assert {"cdc_places_raw", "hud_chas_raw", "stg_cdc_svi__estimates", "geo_boundaries"} <= assets_materialized(result)
     _assert_previous_releases_intact(settings, releases)
 
 

@@ -15,7 +15,6 @@ from assets.publish.release_store import read_ledger
 from assets.publish.release_writer import list_releases
 from assets.settings import EXPECTATIONS_DIR
 from expectations.gx_checks import suite_check_keys
-from tests.assets.test_bad_input import B19013_2018, _generated_variant
 from tests.conftest import (
     PUBLISHED_DB,
     copy_working_state,
@@ -91,35 +90,43 @@ def test_publishing_alone_after_a_checked_run_is_provably_checked_and_publishes_
         assert check["passed"] or check["severity"] == "WARN"
 
 
+WA_DOH = "wa_doh/life_expectancy_tract/Life_Expectancy_at_Birth_16_20.csv"
+
+
 def test_publishing_alone_after_a_run_blocked_by_bad_input_refuses(good_copy, snapshot_dir, tmp_path) -> None:
-    """The bypass: a run on a snapshot whose King County 2018 median income MOE is -784 (GENERATED) writes the
-    census raw and staging tables, and the blocking check on staging fails, so nothing downstream runs. Launching
-    the publish asset alone on the same instance then refuses: the check failed on the table it would publish
-    from, and the marts are older than the staging table they would come from. Nothing published changes."""
-    settings, _, before = good_copy
-    bad = symlinked_snapshot(snapshot_dir, tmp_path / "snapshot")
-    replace_with_generated(
-        bad / B19013_2018, _generated_variant(snapshot_dir, B19013_2018, "53033", "B19013_001M", "-784")
-    )
+    """The bypass: a run on a snapshot whose Adams County tract 53001950100 life expectancy reads 850.1 years
+    (GENERATED from the real file) writes the raw and staging tables, and the blocking check on staging fails, so
+    nothing downstream runs. Launching the publish asset alone on the same instance then refuses: the check failed
+    on the table it would publish from, and the tables downstream are older than the staging table they would come
+    from. Nothing published changes; the ledger records the refusal."""
     from dataclasses import replace
 
+    settings, _, before = good_copy
+    text = (snapshot_dir / WA_DOH).read_text(encoding="utf-8-sig")
+    real = '"Adams","53001950100","76.55","73.33","79.78"'
+    assert real in text
+    bad = symlinked_snapshot(snapshot_dir, tmp_path / "snapshot")
+    replace_with_generated(bad / WA_DOH, text.replace(real, '"Adams","53001950100","850.1","820.0","880.2"'))
     bad_settings = replace(settings, snapshot_dir=bad)
     published = _published_bytes(settings)
     with instance_at(instance_dir_of(settings)) as instance:
         blocked = run_selection(
             bad_settings,
-            dg.AssetSelection.assets("census_api_raw", "stg_census_api__estimates", "int_source_estimates"),
+            dg.AssetSelection.assets(
+                "wa_doh_life_expectancy_raw", "stg_wa_doh__life_expectancy", "int_source_estimates"
+            ),
             instance,
         )
         assert not blocked.success
         result = run_selection(bad_settings, PUBLISH_ALONE, instance)
     assert not result.success
-    text = _failure_text(result)
-    assert "int_source_estimates is older than its input stg_census_api__estimates" in text, text[:6000]
+    failure = _failure_text(result)
+    assert "stg_wa_doh__life_expectancy:gx_stg_wa_doh__life_expectancy failed" in failure and "53001950100" in failure
+    assert "int_source_estimates is older than its input stg_wa_doh__life_expectancy" in failure, failure[:6000]
     assert [r.release_id for r in list_releases(settings.published_dir)] == before
     assert _published_bytes(settings) == published
     refused = read_ledger(settings.published_dir)[-1]
-    assert refused["status"] == "refused" and "stg_census_api__estimates" in refused["reasons"][0]
+    assert refused["status"] == "refused" and "stg_wa_doh__life_expectancy" in refused["reasons"][0]
 
 
 def test_a_check_that_ran_on_an_older_table_does_not_count(good_copy) -> None:

@@ -24,7 +24,8 @@ import pytest
 from assets.settings import PROJECT_ROOT
 from pipelines.run_output import RunConsole, user_error
 from sources.core.errors import SourceError
-from tests.conftest import replace_with_generated, symlinked_snapshot
+from tests.assets.test_bad_input import _published_hashes
+from tests.conftest import copy_working_state, replace_with_generated, symlinked_snapshot
 
 B19013_2018 = "census_api/2018/acs/acs5/county/B19013.json"
 KING = "53033"
@@ -65,9 +66,12 @@ def _release(tmp_path: Path, snapshot: Path | None = None, **env: str) -> subpro
     )
 
 
-def _assert_stopped_and_explained(run: subprocess.CompletedProcess, tmp_path: Path) -> tuple[str, str]:
+def _assert_stopped_and_explained(
+    run: subprocess.CompletedProcess, tmp_path: Path, published_before: dict[str, str] | None = None
+) -> tuple[str, str]:
     """Non-zero exit; no DEBUG line anywhere on the console; the last lines end with the log path and 'no release';
-    nothing published. Returns (the last five lines of stderr, the log's text)."""
+    nothing published (or, given the published folder's file hashes before the run, every byte as it was).
+    Returns (the last five lines of stderr, the log's text)."""
     assert run.returncode == 1, run.stderr[-3000:]
     assert not DEBUG_LINE.search(run.stdout), "DEBUG lines on stdout"
     assert not DEBUG_LINE.search(run.stderr), "DEBUG lines on stderr"
@@ -82,7 +86,10 @@ def _assert_stopped_and_explained(run: subprocess.CompletedProcess, tmp_path: Pa
     text = log.read_text()
     assert " DEBUG " in text and " INFO " in text and "STEP_FAILURE" in text
     releases = tmp_path / "data" / "published" / "releases"
-    assert not releases.exists() or not any(releases.iterdir())
+    if published_before is None:
+        assert not releases.exists() or not any(releases.iterdir())
+    else:
+        assert _published_hashes(tmp_path / "data" / "published") == published_before
     return tail, text
 
 
@@ -111,14 +118,22 @@ def test_unparseable_value_ends_the_run_naming_file_record_field_and_value(snaps
     assert re.search(r"^\[\s*\d+/\d+\] cdc_places_raw\s+ok\s+\d+\.\d+s\s+[\d,]+ rows$", run.stdout, re.MULTILINE)
 
 
-def test_failed_blocking_check_ends_the_run_naming_asset_record_field_and_value(snapshot_dir: Path, tmp_path: Path):
-    """King County's 2018 median household income MOE written -784: it parses, the blocking Great Expectations check
-    on stg_census_api__estimates fails, and the run's last lines give the check's own failures (table, column,
-    record, value), then the log and that nothing was published. The record names its source file (the staging
-    table carries it from the raw table)."""
+def test_failed_blocking_check_ends_the_run_naming_asset_record_field_and_value(
+    first_release, snapshot_dir: Path, tmp_path: Path
+):
+    """End to end, on a COPY of the working folder the main job left (its release, warehouse and Dagster instance):
+    King County's 2018 median household income MOE written -784. It parses; the blocking Great Expectations check on
+    stg_census_api__estimates fails; everything downstream is skipped while the sources it does not feed are still
+    read and checked; published_release never runs; every byte of the published folder stays as it was. The run's
+    last lines give the check's own failures (table, column, record with its source file, value), then the log and
+    that nothing was published."""
+    settings, results = first_release
+    assert all(r.success for r in results), "the main job failed on the real snapshot"
+    copy = copy_working_state(settings, tmp_path / "data")
+    before = _published_hashes(copy.published_dir)
     bad = _with_king_county_cell(snapshot_dir, tmp_path / "snapshot", "B19013_001M", "-784")
     run = _release(tmp_path, bad)
-    tail, _ = _assert_stopped_and_explained(run, tmp_path)
+    tail, _ = _assert_stopped_and_explained(run, tmp_path, published_before=before)
     check = "stg_census_api__estimates:gx_stg_census_api__estimates"
     assert f"check {check} failed" in tail
     assert (
@@ -128,6 +143,10 @@ def test_failed_blocking_check_ends_the_run_naming_asset_record_field_and_value(
     ) in tail
     assert re.search(r"^\[\s*\d+/\d+\] check gx_stg_census_api__estimates\s+FAILED\s", run.stdout, re.MULTILINE)
     assert re.search(r"^\[\s*\d+/\d+\] stg_census_api__estimates\s+ok\s", run.stdout, re.MULTILINE)
+    for unaffected in ("cdc_places_raw", "hud_chas_raw", "stg_cdc_svi__estimates", "geo_boundaries"):
+        assert re.search(rf"^\[\s*\d+/\d+\] {unaffected}\s+ok\s", run.stdout, re.MULTILINE), unaffected
+    for skipped in ("int_source_estimates", "fct_indicator_values", "published_release"):
+        assert not re.search(rf"^\[\s*\d+/\d+\] {skipped}\s", run.stdout, re.MULTILINE), skipped
 
 
 # -- the console on a tiny job (fast) ----------------------------------------------------------------------------
