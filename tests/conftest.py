@@ -6,7 +6,7 @@ import json
 import os
 import shutil
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import dagster as dg
@@ -21,7 +21,7 @@ PUBLISHED_DB = "sdoh_published.duckdb"
 
 # Tests that need `approved_run` (a second whole-graph run, about a minute) go to one pytest-xdist worker under
 # `--dist loadgroup` (make test), so it is built once per session, not once per worker. Tests that need only
-# `first_release` spread over both workers (each builds it once, in parallel). The marker is added before
+# `first_release` spread over both workers (it is built once and shared through a file lock; see the fixture). The marker is added before
 # pytest-xdist's own collection hook reads it (tryfirst), or the grouping silently does not happen.
 GROUPED_FIXTURES = {"approved_run"}
 
@@ -136,16 +136,44 @@ def make_settings(snapshot_dir: Path, tmp_path_factory: pytest.TempPathFactory) 
     return _make
 
 
+@dataclass(frozen=True)
+class RecordedRun:
+    """What tests need of the main job's run, read back from the Dagster instance it was stored in, so every
+    pytest-xdist worker can use the one run (an ExecuteInProcessResult lives only in the process that ran it)."""
+
+    run_id: str
+    success: bool
+    instance_dir: Path
+
+    def asset_materializations_for_node(self, name: str) -> list[dg.AssetMaterialization]:
+        with instance_at(self.instance_dir) as instance:
+            records = instance.fetch_materializations(dg.AssetKey(name), limit=10).records
+            return [r.asset_materialization for r in records if r.run_id == self.run_id]
+
+
 @pytest.fixture(scope="session")
-def first_release(make_settings: Callable[..., Settings]) -> tuple[Settings, list[dg.ExecuteInProcessResult]]:
+def first_release(snapshot_dir: Path, tmp_path_factory: pytest.TempPathFactory, worker_id: str):
     """The main job on the real snapshot with the shipped config: one release in a fresh working folder.
 
-    The whole graph is materialized from scratch once per session, here; `approved_run` publishes a second release
-    into a copy of this folder (the release lifecycle tests use that one). The run's Dagster instance is stored in the
-    folder (``instance_dir_of``), so a copy of the folder carries the materializations and check results its tables
-    came from, as `make run`'s data/dagster_home does."""
-    settings = make_settings("first_release")
-    return settings, [run_release_job(settings, instance_dir_of(settings))]
+    The whole graph is materialized from scratch ONCE per test session, here: the first pytest-xdist worker to need
+    it builds it under a file lock in the session's shared temporary folder; the other waits and reads the same
+    folder (the pattern pytest-xdist documents for session fixtures that must run once). Tests never write into it:
+    they copy it (``copy_working_state``) or open it read-only. `approved_run` publishes a second release into a
+    copy of this folder. The run's Dagster instance is stored in the folder (``instance_dir_of``), so a copy of the
+    folder carries the materializations and check results its tables came from, as `make run`'s data/dagster_home
+    does."""
+    from filelock import FileLock
+
+    shared = tmp_path_factory.getbasetemp()
+    shared = shared.parent if worker_id != "master" else shared
+    settings = replace(settings_from_env({}), snapshot_dir=snapshot_dir, data_dir=shared / "first_release")
+    record = shared / "first_release.json"
+    with FileLock(str(shared / "first_release.lock")):
+        if not record.is_file():
+            result = run_release_job(settings, instance_dir_of(settings))
+            record.write_text(json.dumps({"run_id": result.run_id, "success": result.success}))
+    facts = json.loads(record.read_text())
+    return settings, [RecordedRun(facts["run_id"], facts["success"], instance_dir_of(settings))]
 
 
 @pytest.fixture(scope="session")
@@ -248,7 +276,7 @@ def _table_rows(warehouse: Path, tables: list[str]) -> dict[str, list[tuple]]:
 
 
 @pytest.fixture(scope="session")
-def approved_run(first_release: tuple[Settings, list[dg.ExecuteInProcessResult]], make_settings, tmp_path_factory):
+def approved_run(first_release: tuple[Settings, list[RecordedRun]], make_settings, tmp_path_factory):
     """The graph with test neighborhoods and the Yakama Nation area approved, published as a release.
 
     Shortcut, and why it is sound. The test config differs from the shipped one only in ``TEST_CONFIG_CHANGES``
@@ -313,7 +341,7 @@ def approved_run(first_release: tuple[Settings, list[dg.ExecuteInProcessResult]]
 
 
 @pytest.fixture(scope="session")
-def published_run_metadata(first_release: tuple[Settings, list[dg.ExecuteInProcessResult]]):
+def published_run_metadata(first_release: tuple[Settings, list[RecordedRun]]):
     """The first release's run: each registered source asset's materialization metadata, and that release's manifest."""
     from assets.publish.release_writer import list_releases
     from assets.source_registry import SOURCE_ASSET_KEYS
