@@ -26,11 +26,22 @@ PUBLISHED_DB = "sdoh_published.duckdb"
 GROUPED_FIXTURES = {"approved_run"}
 
 
+GRAPH_FIXTURES = {"first_release", "approved_run"}
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Group the approved_run tests, and order the session so the two workers never wait for each other: the
+    approved_run group first (its worker builds the whole graph, then the second run), then every test that needs
+    no whole-graph run (the other worker runs them meanwhile), then the tests that read the first run."""
+
+    def needs(item: pytest.Item) -> set[str]:
+        return GRAPH_FIXTURES & set(getattr(item, "fixturenames", ()))
+
     for item in items:
-        if GROUPED_FIXTURES & set(getattr(item, "fixturenames", ())):
+        if GROUPED_FIXTURES & needs(item):
             item.add_marker(pytest.mark.xdist_group("approved_run"))
+    items.sort(key=lambda item: 0 if GROUPED_FIXTURES & needs(item) else (2 if needs(item) else 1))
 
 
 @pytest.fixture(scope="session")

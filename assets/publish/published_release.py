@@ -117,7 +117,7 @@ def _checks(context: dg.AssetExecutionContext) -> tuple[list[dict[str, Any]], li
             {
                 "check": name,
                 "passed": bool(evaluation.passed),
-                "severity": evaluation.severity.value,
+                "severity": None if evaluation.passed else evaluation.severity.value,
                 "description": evaluation.description,
                 "evaluated_materialization": {
                     "run_id": target.run_id if target else None,
