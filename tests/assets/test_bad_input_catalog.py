@@ -25,7 +25,7 @@ import pytest
 
 from tests.assets import test_bad_input
 from tests.assets.test_bad_input import _check_evaluations, _failure_text, _generated_variant, _on_bad_snapshot
-from tests.conftest import PUBLISHED_DB, assets_materialized, run_selection, steps_started
+from tests.conftest import PUBLISHED_DB, assets_materialized, replace_with_generated, run_selection, steps_started
 
 B19013_2018 = "census_api/2018/acs/acs5/county/B19013.json"
 B03002_2018 = "census_api/2018/acs/acs5/county/B03002.json"
@@ -406,18 +406,21 @@ def test_checks_config_without_a_section_fails_naming_file_and_section(bad_confi
 # ------------------------------------------------------------------------------ valid oddities that publish
 
 
-@pytest.mark.parametrize(
-    ("relpath", "geoid", "changes"),
-    [
-        (B19013_2018, "53033", {"B19013_001E": "-666666666", "B19013_001M": "-222222222"}),
-        (B03002_2018, "53033", {"B03002_001M": "-555555555"}),
-    ],
-    ids=["annotation-666-with-moe-222", "controlled-moe-555"],
-)
-def test_acs_annotation_codes_pass_every_check(bad_snapshot, snapshot_dir, relpath, geoid, changes) -> None:
-    """ACS annotation codes as a live response carries them (GENERATED): they become nulls (or a controlled MOE of
-    0) with a reason, never numbers, and every check passes."""
-    settings = bad_snapshot(relpath, _set_census_cell(snapshot_dir, relpath, geoid, changes))
+def test_acs_annotation_codes_pass_every_check(bad_snapshot, snapshot_dir) -> None:
+    """ACS annotation codes as a live response carries them (GENERATED, two files of one snapshot, one run): King
+    County's 2018 median household income -666666666 with MOE -222222222 (too few sample cases), and its B03002
+    total MOE -555555555 (controlled). They become nulls, or a controlled MOE of 0, with a reason, never numbers,
+    and every check passes. (Valid inputs share one run; each bad input has its own.)"""
+    settings = bad_snapshot(
+        B19013_2018,
+        _set_census_cell(
+            snapshot_dir, B19013_2018, "53033", {"B19013_001E": "-666666666", "B19013_001M": "-222222222"}
+        ),
+    )
+    replace_with_generated(
+        settings.snapshot_dir / B03002_2018,
+        _set_census_cell(snapshot_dir, B03002_2018, "53033", {"B03002_001M": "-555555555"}),
+    )
     _assert_all_checks_passed(_run(settings, *SOURCE_SELECTION["census_api"]))
 
 

@@ -2,10 +2,11 @@
 run that ENDS with the error a person can act on (file, record, field, value), the log's path and that no release
 was published.
 
-The two whole-CLI tests run the real command in a subprocess on a fresh working folder and a snapshot made of
-symlinks to the real one, with one file swapped for a GENERATED bad copy (King County's 2018 median household income
-cell). Each runs the whole job until it stops (about a minute or two). The rest are fast: a bad SDOH_MODE, and the
-console on a tiny in-memory job.
+The whole-CLI test runs the real command in a subprocess on a copy of a published working folder and a snapshot made
+of symlinks to the real one, with one file swapped for a GENERATED bad copy (King County's 2018 median household
+income MOE): the whole job runs until it stops (about 40 s). A parse error's wording (file, record, field, value) is
+shown at the Dagster level in tests/assets/test_bad_input.py and through the console on a tiny in-memory job here;
+a second whole-CLI run for it cost 45 s of CI and showed nothing more. The rest are fast: a bad SDOH_MODE.
 """
 
 from __future__ import annotations
@@ -98,24 +99,6 @@ def test_bad_mode_says_so_in_one_line(tmp_path: Path) -> None:
     assert run.returncode == 2
     assert run.stderr == "error: SDOH_MODE must be one of ('snapshot', 'live'), got 'bogus'\n"
     assert run.stdout == ""
-
-
-def test_unparseable_value_ends_the_run_naming_file_record_field_and_value(snapshot_dir: Path, tmp_path: Path) -> None:
-    """King County's 2018 median household income written "89,418": the parser stops census_api_raw and the run's
-    last lines say so in the parser's own words, then where the full log is and that nothing was published."""
-    bad = _with_king_county_cell(snapshot_dir, tmp_path / "snapshot", "B19013_001E", "89,418")
-    run = _release(tmp_path, bad)
-    tail, log = _assert_stopped_and_explained(run, tmp_path)
-    assert "census_api_raw failed:" in tail
-    error = (
-        f"CensusResponseError: {bad / B19013_2018}: record geoid=53033 (King County, Washington) "
-        "field B19013_001E has non-numeric value '89,418'"
-    )
-    assert error in tail
-    assert error.removeprefix("CensusResponseError: ") in log
-    assert re.search(r"^\[\s*\d+/\d+\] census_api_raw\s+FAILED\s", run.stdout, re.MULTILINE)
-    # other branches of the graph went on, one line each, with their row counts
-    assert re.search(r"^\[\s*\d+/\d+\] cdc_places_raw\s+ok\s+\d+\.\d+s\s+[\d,]+ rows$", run.stdout, re.MULTILINE)
 
 
 def test_failed_blocking_check_ends_the_run_naming_asset_record_field_and_value(
