@@ -156,6 +156,11 @@ def main(argv: list[str] | None = None) -> int:
     compare.add_argument("second")
     compare.set_defaults(func=_compare)
     args = parser.parse_args(argv)
+    try:  # every command reads the SDOH_* settings: a wrong one is one line, not a traceback
+        settings_from_env()
+    except ValueError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
     return args.func(args)
 
 

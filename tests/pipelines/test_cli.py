@@ -101,6 +101,16 @@ def test_bad_mode_says_so_in_one_line(tmp_path: Path) -> None:
     assert run.stdout == ""
 
 
+@pytest.mark.parametrize("command", [["releases", "list"], ["compare", "a", "b"], ["docs"]])
+def test_every_command_says_a_bad_setting_in_one_line(command, capsys, monkeypatch) -> None:
+    from pipelines.cli import main
+
+    monkeypatch.setenv("SDOH_WRITER_LOCK_WAIT", "soon")
+    assert main(command) == 2
+    err = capsys.readouterr().err
+    assert err == "error: SDOH_WRITER_LOCK_WAIT must be a number of seconds, got 'soon'\n"
+
+
 def test_failed_blocking_check_ends_the_run_naming_asset_record_field_and_value(
     first_release, snapshot_dir: Path, tmp_path: Path
 ):
