@@ -31,3 +31,16 @@ def parents_by_asset() -> dict[dg.AssetKey, frozenset[dg.AssetKey]]:
         for key in definition.keys:
             parents[key] = frozenset(definition.asset_deps.get(key, ()))
     return parents
+
+
+def ancestors(keys: set[dg.AssetKey]) -> set[dg.AssetKey]:
+    """``keys`` and every asset upstream of them, through :func:`parents_by_asset`."""
+    parents = parents_by_asset()
+    seen: set[dg.AssetKey] = set()
+    todo = list(keys)
+    while todo:
+        key = todo.pop()
+        if key not in seen:
+            seen.add(key)
+            todo.extend(parents.get(key, ()))
+    return seen

@@ -117,7 +117,7 @@ def _compare(args: argparse.Namespace) -> int:
         print(
             f"{table:20} {'same' if same else 'DIFFERS'}  {first.get(table, '-')[:16]}  {second.get(table, '-')[:16]}"
         )
-    print(f"(rows compared without release_id, in a total order, numbers to {CONTENT_DIGITS} significant digits)")
+    print(f"(rows compared without release_id, in any order, numbers to {CONTENT_DIGITS} significant digits)")
     if differing:
         print(f"the releases differ in: {', '.join(differing)}", file=sys.stderr)
         return 1

@@ -8,7 +8,7 @@ from typing import Any
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
-from assets.build_graph import parents_by_asset
+from assets.build_graph import ancestors, parents_by_asset
 from assets.provenance import SOURCE_FILES_KEY
 from assets.publish.map_export import write_map_exports
 from assets.publish.publishing import AuditFailed, PublishOutcome, publish_from_warehouse
@@ -28,7 +28,18 @@ class Refused(dg.Failure):
     """The publish step refused: nothing was written, the latest release is unchanged."""
 
 
-def _lineage(context: dg.AssetExecutionContext) -> tuple[list[dict[str, Any]], list[str]]:
+def _latest_materializations(context: dg.AssetExecutionContext) -> dict[dg.AssetKey, Any]:
+    """The latest materialization record (or None) of every asset upstream of the release, asked of the instance once
+    for both the lineage and the checks."""
+    upstream = ancestors(set(context.assets_def.asset_deps[context.asset_key]))
+    latest = {}
+    for key in sorted(upstream, key=str):
+        records = context.instance.fetch_materializations(key, limit=1).records
+        latest[key] = records[0] if records else None
+    return latest
+
+
+def _lineage(latest: dict[dg.AssetKey, Any]) -> tuple[list[dict[str, Any]], list[str]]:
     """Every asset upstream of the release has a materialization newer than each of its inputs' latest ones.
 
     Asked of the Dagster instance. If a source was materialized again after the tables built from it (for example a
@@ -37,14 +48,8 @@ def _lineage(context: dg.AssetExecutionContext) -> tuple[list[dict[str, Any]], l
     the manifest) and the problems found.
     """
     parents = parents_by_asset()
-    upstream = sorted(_ancestors(parents, set(context.assets_def.asset_deps[context.asset_key])), key=str)
-    latest = {}
-    for key in upstream:
-        records = context.instance.fetch_materializations(key, limit=1).records
-        latest[key] = records[0] if records else None
     problems, found = [], []
-    for key in upstream:
-        record = latest[key]
+    for key, record in latest.items():
         name = key.to_user_string()
         if record is None:
             problems.append(f"{name} has never been materialized")
@@ -68,18 +73,9 @@ def _lineage(context: dg.AssetExecutionContext) -> tuple[list[dict[str, Any]], l
     return found, problems
 
 
-def _ancestors(parents: dict[dg.AssetKey, frozenset[dg.AssetKey]], start: set[dg.AssetKey]) -> set[dg.AssetKey]:
-    seen: set[dg.AssetKey] = set()
-    todo = list(start)
-    while todo:
-        k = todo.pop()
-        if k not in seen:
-            seen.add(k)
-            todo.extend(parents.get(k, ()))
-    return seen
-
-
-def _checks(context: dg.AssetExecutionContext) -> tuple[list[dict[str, Any]], list[str]]:
+def _checks(
+    context: dg.AssetExecutionContext, latest: dict[dg.AssetKey, Any]
+) -> tuple[list[dict[str, Any]], list[str]]:
     """Refuse to publish unless every check of the whole graph passed on the materialization it is about to publish.
 
     Asked of the Dagster instance, not assumed from this run: for each check of the code location, its latest
@@ -108,9 +104,12 @@ def _checks(context: dg.AssetExecutionContext) -> tuple[list[dict[str, Any]], li
         if not evaluation.passed and evaluation.severity == dg.AssetCheckSeverity.ERROR:
             problems.append(f"{name} failed: {evaluation.description or 'see the check in the UI'}")
             continue
-        latest = context.instance.fetch_materializations(key.asset_key, limit=1).records
+        if key.asset_key not in latest:  # a check on an asset the release does not read: asked for it alone
+            records = context.instance.fetch_materializations(key.asset_key, limit=1).records
+            latest[key.asset_key] = records[0] if records else None
+        materialized = latest[key.asset_key]
         target = evaluation.target_materialization_data
-        if latest and (target is None or target.storage_id != latest[0].storage_id):
+        if materialized is not None and (target is None or target.storage_id != materialized.storage_id):
             problems.append(f"{name} checked an older materialization of {key.asset_key.to_user_string()}")
             continue
         evaluated.append(
@@ -131,8 +130,9 @@ def _checks(context: dg.AssetExecutionContext) -> tuple[list[dict[str, Any]], li
 
 def _verified(context: dg.AssetExecutionContext) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """Lineage and checks, or :class:`Refused` listing every problem of both."""
-    lineage, stale = _lineage(context)
-    checks, unchecked = _checks(context)
+    latest = _latest_materializations(context)
+    lineage, stale = _lineage(latest)
+    checks, unchecked = _checks(context, latest)
     if stale or unchecked:
         parts = []
         if unchecked:

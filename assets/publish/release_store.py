@@ -192,10 +192,12 @@ def prune(published_dir: Path, keep_last: int, dry_run: bool = False) -> list[Re
 # --- the published DuckDB file -----------------------------------------------------------------------------------
 
 
-def served_releases(published_dir: Path, releases: list[Release] | None = None) -> list[Release]:
+def served_releases(
+    published_dir: Path, releases: list[Release] | None = None, pins: dict[str, Any] | None = None
+) -> list[Release]:
     """The releases whose tables the DuckDB file holds: the latest and the pinned ones."""
     releases = list_releases(published_dir) if releases is None else releases
-    pins = read_pins(published_dir)
+    pins = read_pins(published_dir) if pins is None else pins
     if not releases:
         return []
     return [r for r in releases if r.release_id in pins or r is releases[-1]]
@@ -211,14 +213,14 @@ def rebuild_published_db(published_dir: Path) -> Path:
     releases = list_releases(published_dir)
     if not releases:
         raise ValueError(f"{published_dir}: no release to publish")
-    served = served_releases(published_dir, releases)
+    pins = read_pins(published_dir)
+    served = served_releases(published_dir, releases, pins)
     for release in served:
         problems = verify_release(release)
         if problems:
             raise ValueError("refusing to publish from a changed release: " + "; ".join(problems))
     served_ids = {r.release_id for r in served}
     archived = [r for r in releases if r.release_id not in served_ids]
-    pins = read_pins(published_dir)
     final = published_dir / PUBLISHED_DB
     tmp = published_dir / f".{PUBLISHED_DB}.{os.getpid()}.tmp"
     tmp.unlink(missing_ok=True)
