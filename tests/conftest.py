@@ -115,6 +115,15 @@ def copy_working_state(settings: Settings, data_dir: Path, *, published: bool = 
     return replace(settings, data_dir=data_dir, **changes)
 
 
+def published_hashes(published_dir: Path) -> dict[str, str]:
+    """sha256 of the published DuckDB file and of every file of every release (the ledger of attempts, which records
+    a refused run, left out): what must stay byte-identical when a run publishes nothing."""
+    from sources.core.hashing import sha256_file
+
+    files = [published_dir / PUBLISHED_DB, *sorted(p for p in (published_dir / "releases").rglob("*") if p.is_file())]
+    return {str(p.relative_to(published_dir)): sha256_file(p) for p in files}
+
+
 def failure_summary(result: dg.ExecuteInProcessResult) -> str:
     """Failed steps' errors and failed checks' descriptions, for an assertion message."""
     texts = [f"{e.step_key}: {e.step_failure_data.error.message}" for e in result.all_events if e.is_step_failure]

@@ -25,6 +25,7 @@ from tests.conftest import (
     PUBLISHED_DB,
     assets_materialized,
     copy_working_state,
+    published_hashes,
     replace_with_generated,
     run_selection,
     steps_started,
@@ -66,7 +67,7 @@ def good_state(first_release, tmp_path):
     copy = copy_working_state(settings, tmp_path / "data")
     releases = list_releases(copy.published_dir)
     assert [r.release_id for r in releases] == [r.release_id for r in list_releases(settings.published_dir)]
-    _BYTES_BEFORE[str(copy.published_dir)] = _published_hashes(copy.published_dir)
+    _BYTES_BEFORE[str(copy.published_dir)] = published_hashes(copy.published_dir)
     assert len(releases) == 1 and all(verify_release(r) == [] for r in releases)
     yield copy, releases, tmp_path
     shutil.rmtree(copy.data_dir, ignore_errors=True)
@@ -132,19 +133,11 @@ def _assert_check_blocked(result, source: str, checked: str) -> None:
 _BYTES_BEFORE: dict[str, dict[str, str]] = {}  # published folder of a good_state copy -> sha256 of its files
 
 
-def _published_hashes(published_dir) -> dict[str, str]:
-    """sha256 of the published DuckDB file and of every file of every release (the ledger of attempts left out)."""
-    from sources.core.hashing import sha256_file
-
-    files = [published_dir / PUBLISHED_DB, *sorted(p for p in (published_dir / "releases").rglob("*") if p.is_file())]
-    return {str(p.relative_to(published_dir)): sha256_file(p) for p in files}
-
-
 def _assert_previous_releases_intact(settings, releases) -> None:
     """No new release; the published DuckDB file and every file of every earlier release are byte-identical to what
     the copy held before the run; the published file serves them, newest latest."""
     assert [r.release_id for r in list_releases(settings.published_dir)] == [r.release_id for r in releases]
-    assert _published_hashes(settings.published_dir) == _BYTES_BEFORE[str(settings.published_dir)]
+    assert published_hashes(settings.published_dir) == _BYTES_BEFORE[str(settings.published_dir)]
     for release in releases:
         assert verify_release(release) == []
     con = duckdb.connect(str(settings.published_dir / PUBLISHED_DB), read_only=True)

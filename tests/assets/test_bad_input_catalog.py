@@ -14,7 +14,6 @@ Each odd case asserts that every check passed.
 from __future__ import annotations
 
 import csv
-import hashlib
 import io
 import json
 import shutil
@@ -25,7 +24,13 @@ import pytest
 
 from tests.assets import test_bad_input
 from tests.assets.test_bad_input import _check_evaluations, _failure_text, _generated_variant, _on_bad_snapshot
-from tests.conftest import PUBLISHED_DB, assets_materialized, replace_with_generated, run_selection, steps_started
+from tests.conftest import (
+    assets_materialized,
+    published_hashes,
+    replace_with_generated,
+    run_selection,
+    steps_started,
+)
 
 B19013_2018 = "census_api/2018/acs/acs5/county/B19013.json"
 B03002_2018 = "census_api/2018/acs/acs5/county/B03002.json"
@@ -52,13 +57,6 @@ IDENTITIES = "int_source_estimates:gx_int_source_estimates__identities"
 
 
 # ---------------------------------------------------------------------------------------------------- helpers
-
-
-def published_hashes(settings) -> dict[str, str]:
-    """sha256 of the published DuckDB file and of every file of every release."""
-    root = settings.published_dir
-    files = [root / PUBLISHED_DB, *sorted(p for p in (root / "releases").rglob("*") if p.is_file())]
-    return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest() for p in files if p.is_file()}
 
 
 def _run(settings, *assets: str) -> dg.ExecuteInProcessResult:
@@ -99,7 +97,7 @@ def _assert_all_checks_passed(result) -> None:
 @pytest.fixture
 def bad_snapshot(good_state, snapshot_dir):
     """Build the good state's copy on a snapshot with one GENERATED file; yields (make, check_unchanged)."""
-    before = published_hashes(good_state[0])
+    before = published_hashes(good_state[0].published_dir)
 
     def make(relpath: str, text: str | None, encoding: str = "utf-8"):
         if text is None:  # the file is absent from the generated snapshot
@@ -109,7 +107,7 @@ def bad_snapshot(good_state, snapshot_dir):
         return _on_bad_snapshot(good_state, snapshot_dir, relpath, text, encoding)[0]
 
     yield make
-    assert published_hashes(good_state[0]) == before, "a published file changed"
+    assert published_hashes(good_state[0].published_dir) == before, "a published file changed"
 
 
 @pytest.fixture
@@ -117,11 +115,11 @@ def bad_config(good_state, tmp_path):
     """The good state's copy reading a COPY of config/ (SDOH_CONFIG_DIR) that the test edits."""
     from assets.settings import CONFIG_DIR
 
-    before = published_hashes(good_state[0])
+    before = published_hashes(good_state[0].published_dir)
     config_dir = tmp_path / "config"
     shutil.copytree(CONFIG_DIR, config_dir)
     yield replace(good_state[0], config_dir=config_dir), config_dir
-    assert published_hashes(good_state[0]) == before, "a published file changed"
+    assert published_hashes(good_state[0].published_dir) == before, "a published file changed"
 
 
 def _census_rows(snapshot_dir, relpath):
@@ -447,7 +445,7 @@ def test_chas_rate_above_100_percent_as_the_old_rule_computed_it_is_blocked(good
     from tests.conftest import instance_at, instance_dir_of
 
     settings, _, _ = good_state
-    before = published_hashes(settings)
+    before = published_hashes(settings.published_dir)
     con = duckdb.connect(str(settings.warehouse_path))
     try:
         changed = con.execute(
@@ -471,4 +469,4 @@ def test_chas_rate_above_100_percent_as_the_old_rule_computed_it_is_blocked(good
     for part in ("cost_burden_30_plus_renters", "39119", "aian_nh", "125"):
         assert part in text, (part, text[:2000])
     assert not publish.success and "gx_fct_indicator_values failed" in _failure_text(publish)
-    assert published_hashes(settings) == before
+    assert published_hashes(settings.published_dir) == before

@@ -5,7 +5,6 @@ including the Dagster instance that recorded how its tables were built (as `make
 
 from __future__ import annotations
 
-import hashlib
 import shutil
 
 import dagster as dg
@@ -16,10 +15,10 @@ from assets.publish.release_writer import list_releases
 from assets.settings import EXPECTATIONS_DIR
 from expectations.gx_checks import suite_check_keys
 from tests.conftest import (
-    PUBLISHED_DB,
     copy_working_state,
     instance_at,
     instance_dir_of,
+    published_hashes,
     replace_with_generated,
     run_selection,
     symlinked_snapshot,
@@ -35,12 +34,6 @@ def good_copy(first_release, tmp_path):
     copy = copy_working_state(settings, tmp_path / "data")
     yield copy, results[0], [r.release_id for r in list_releases(copy.published_dir)]
     shutil.rmtree(copy.data_dir, ignore_errors=True)
-
-
-def _published_bytes(settings) -> dict[str, str]:
-    root = settings.published_dir
-    files = [root / PUBLISHED_DB, *sorted(p for p in (root / "releases").rglob("*") if p.is_file())]
-    return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest() for p in files}
 
 
 def _failure_text(result: dg.ExecuteInProcessResult) -> str:
@@ -108,7 +101,7 @@ def test_publishing_alone_after_a_run_blocked_by_bad_input_refuses(good_copy, sn
     bad = symlinked_snapshot(snapshot_dir, tmp_path / "snapshot")
     replace_with_generated(bad / WA_DOH, text.replace(real, '"Adams","53001950100","850.1","820.0","880.2"'))
     bad_settings = replace(settings, snapshot_dir=bad)
-    published = _published_bytes(settings)
+    published = published_hashes(settings.published_dir)
     with instance_at(instance_dir_of(settings)) as instance:
         blocked = run_selection(
             bad_settings,
@@ -124,7 +117,7 @@ def test_publishing_alone_after_a_run_blocked_by_bad_input_refuses(good_copy, sn
     assert "stg_wa_doh__life_expectancy:gx_stg_wa_doh__life_expectancy failed" in failure and "53001950100" in failure
     assert "int_source_estimates is older than its input stg_wa_doh__life_expectancy" in failure, failure[:6000]
     assert [r.release_id for r in list_releases(settings.published_dir)] == before
-    assert _published_bytes(settings) == published
+    assert published_hashes(settings.published_dir) == published
     refused = read_ledger(settings.published_dir)[-1]
     assert refused["status"] == "refused" and "stg_wa_doh__life_expectancy" in refused["reasons"][0]
 

@@ -25,8 +25,7 @@ import pytest
 from assets.settings import PROJECT_ROOT
 from pipelines.run_output import RunConsole, user_error
 from sources.core.errors import SourceError
-from tests.assets.test_bad_input import _published_hashes
-from tests.conftest import copy_working_state, replace_with_generated, symlinked_snapshot
+from tests.conftest import copy_working_state, published_hashes, replace_with_generated, symlinked_snapshot
 
 B19013_2018 = "census_api/2018/acs/acs5/county/B19013.json"
 KING = "53033"
@@ -90,7 +89,7 @@ def _assert_stopped_and_explained(
     if published_before is None:
         assert not releases.exists() or not any(releases.iterdir())
     else:
-        assert _published_hashes(tmp_path / "data" / "published") == published_before
+        assert published_hashes(tmp_path / "data" / "published") == published_before
     return tail, text
 
 
@@ -123,7 +122,7 @@ def test_failed_blocking_check_ends_the_run_naming_asset_record_field_and_value(
     settings, results = first_release
     assert all(r.success for r in results), "the main job failed on the real snapshot"
     copy = copy_working_state(settings, tmp_path / "data")
-    before = _published_hashes(copy.published_dir)
+    before = published_hashes(copy.published_dir)
     bad = _with_king_county_cell(snapshot_dir, tmp_path / "snapshot", "B19013_001M", "-784")
     run = _release(tmp_path, bad)
     tail, _ = _assert_stopped_and_explained(run, tmp_path, published_before=before)
