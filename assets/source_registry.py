@@ -28,3 +28,14 @@ RAW_SOURCE_ASSETS: tuple[dg.AssetsDefinition, ...] = (
 GEOGRAPHY_SOURCE_ASSETS: tuple[dg.AssetsDefinition, ...] = (ref_county_geoids, geo_boundaries, ref_tract_relationship)
 SOURCE_ASSETS = RAW_SOURCE_ASSETS + GEOGRAPHY_SOURCE_ASSETS
 SOURCE_ASSET_KEYS: tuple[dg.AssetKey, ...] = tuple(a.key for a in SOURCE_ASSETS)
+
+# What `sdoh refresh --source S` and the `refresh_<source>` jobs land, by source name: each source's assets that read
+# upstream files (everything downstream of them is rebuilt in the same run).
+REFRESHABLE_SOURCES: dict[str, tuple[str, ...]] = {
+    "census_api": ("census_api_raw",),
+    "cdc_places": ("cdc_places_raw",),
+    "cdc_svi": ("cdc_svi_raw",),
+    "hud_chas": ("hud_chas_raw",),
+    "wa_doh": ("wa_doh_life_expectancy_raw",),
+    "census_geo": ("ref_county_geoids", "geo_boundaries", "ref_tract_relationship"),
+}

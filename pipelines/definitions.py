@@ -1,6 +1,12 @@
-"""The code location: one Definitions object with every asset, check, job and resource.
+"""The code location: one Definitions object with every asset, check, job, schedule, sensor and resource.
 
 Kept cheap to import (no geopandas or great_expectations at module level) because `dagster dev` reloads it often.
+
+Jobs (what the Launchpad, the schedules, the sensors and ``sdoh refresh`` run):
+- ``build_and_publish_release``: every unpartitioned asset (staging, geographies, marts, the release) from whatever
+  vintages the raw tables hold, then write-audit-publish.
+- ``refresh_<source>``: one source's raw asset (a partition, or a range of them in one run) and everything
+  downstream of it, release included: what a new vintage or a corrected file needs, and nothing else.
 """
 
 from __future__ import annotations
@@ -8,36 +14,76 @@ from __future__ import annotations
 import dagster as dg
 
 from assets.build_graph import build_assets
+from assets.partitions import PARTITIONED_SOURCES
 from assets.publish.published_release import published_release
+from assets.raw.freshness import build_freshness_checks
 from assets.resources import build_resources
 from assets.settings import EXPECTATIONS_DIR, Settings
+from assets.source_registry import REFRESHABLE_SOURCES
 from expectations.gx_checks import build_suite_checks
+from pipelines.schedules import build_schedules
+from pipelines.sensors import build_sensors
 
-ALL_ASSETS = dg.AssetSelection.all()
+PARTITIONED_RAW = dg.AssetSelection.assets(*(s.asset_name for s in PARTITIONED_SOURCES))
 
 main_job = dg.define_asset_job(
     name="build_and_publish_release",
-    selection=ALL_ASSETS,
-    description="Materialize every asset on the configured source (snapshot by default), run every check, publish a release.",
+    selection=dg.AssetSelection.all() - PARTITIONED_RAW,
+    description=(
+        "Rebuild every unpartitioned asset (staging, geographies, marts) from the vintages the raw tables hold, run "
+        "every check, and publish a release. Land raw vintages first: the refresh_<source> jobs, a partition of a "
+        "raw asset, or `sdoh refresh` (which does both)."
+    ),
     executor_def=dg.in_process_executor,
 )
 
-weekly_refresh = dg.ScheduleDefinition(
-    name="weekly_release",
-    job=main_job,
-    cron_schedule="0 6 * * 1",
-    execution_timezone="America/Los_Angeles",
-    default_status=dg.DefaultScheduleStatus.STOPPED,
-    description="Rebuild and publish every Monday 06:00 Pacific (stopped by default; start it in the UI).",
+refresh_jobs = {
+    source: dg.define_asset_job(
+        name=f"refresh_{source}",
+        selection=dg.AssetSelection.assets(*asset_names).downstream(),
+        description=(
+            f"Land {source} (one vintage, or a range of vintages in one run) and rebuild everything downstream of "
+            "it, checks and release included."
+        ),
+        executor_def=dg.in_process_executor,
+        tags={"source": source},
+    )
+    for source, asset_names in REFRESHABLE_SOURCES.items()
+}
+
+
+def _with_automation(assets: tuple[dg.AssetsDefinition, ...]) -> list[dg.AssetsDefinition]:
+    """Declarative automation: every asset with an upstream asset follows it (``AutomationCondition.eager()``: when
+    an input is updated, once nothing upstream is missing or in progress). Roots (the sources) are landed by a
+    schedule, a sensor or a person. Evaluated by the ``follow_upstream`` sensor, stopped by default."""
+    return dg.map_asset_specs(
+        lambda spec: (
+            spec.replace_attributes(automation_condition=dg.AutomationCondition.eager()) if spec.deps else spec
+        ),
+        list(assets),
+    )
+
+
+follow_upstream = dg.AutomationConditionSensorDefinition(
+    "follow_upstream",
+    target=dg.AssetSelection.all(),
+    default_status=dg.DefaultSensorStatus.STOPPED,
+    minimum_interval_seconds=60,
+    description=(
+        "Declarative automation: when a raw vintage lands (a backfill from the UI, a refresh job), rebuilds what "
+        "depends on it and publishes. Stopped by default: turn it on where this deployment should publish."
+    ),
 )
 
 
 def build_definitions(settings: Settings | None = None) -> dg.Definitions:
+    assets = _with_automation((*build_assets(), published_release))
     return dg.Definitions(
-        assets=[*build_assets(), published_release],
-        asset_checks=build_suite_checks(EXPECTATIONS_DIR),
-        jobs=[main_job],
-        schedules=[weekly_refresh],
+        assets=assets,
+        asset_checks=[*build_suite_checks(EXPECTATIONS_DIR), *build_freshness_checks()],
+        jobs=[main_job, *refresh_jobs.values()],
+        schedules=build_schedules(refresh_jobs),
+        sensors=[follow_upstream, *build_sensors(refresh_jobs)],
         resources=build_resources(settings),
         executor=dg.in_process_executor,
     )

@@ -11,6 +11,7 @@ import dagster as dg
 from dagster_duckdb import DuckDBResource
 
 from assets.provenance import source_files_metadata
+from assets.raw.retries import NETWORK_RETRY_POLICY, fails_fast_unless_transient
 from assets.resources import SdohSources
 from assets.warehouse import write_table
 from sources.census_geo import add_equal_area_km2, layer_source, read_boundary_layer
@@ -19,6 +20,7 @@ from sources.geo_config import check_region_counties, check_tribal_areas_exist, 
 
 
 @dg.asset(
+    retry_policy=NETWORK_RETRY_POLICY,
     group_name="geographies",
     kinds={"duckdb", "geopandas"},
     deps=["seed_ach_regions"],
@@ -29,6 +31,7 @@ from sources.geo_config import check_region_counties, check_tribal_areas_exist, 
         "projection; the metadata counts the shapes make_valid repaired."
     ),
 )
+@fails_fast_unless_transient
 def geo_boundaries(
     context: dg.AssetExecutionContext, sdoh: SdohSources, warehouse: DuckDBResource
 ) -> dg.MaterializeResult:

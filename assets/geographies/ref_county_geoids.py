@@ -5,6 +5,7 @@ import polars as pl
 from dagster_duckdb import DuckDBResource
 
 from assets.provenance import source_files_metadata
+from assets.raw.retries import NETWORK_RETRY_POLICY, fails_fast_unless_transient
 from assets.resources import SdohSources
 from assets.warehouse import write_table
 from sources.census_geo import layer_source, read_county_ids
@@ -12,6 +13,7 @@ from sources.geo_config import load_geo_config
 
 
 @dg.asset(
+    retry_policy=NETWORK_RETRY_POLICY,
     group_name="geographies",
     kinds={"duckdb"},
     description=(
@@ -20,6 +22,7 @@ from sources.geo_config import load_geo_config
         "config/geographies.yaml, read without geometry (the snapshot's TopoJSON, or live the landed zips)."
     ),
 )
+@fails_fast_unless_transient
 def ref_county_geoids(sdoh: SdohSources, warehouse: DuckDBResource) -> dg.MaterializeResult:
     layers = load_geo_config(sdoh.config_path).boundary_layers
     county_layers = sorted(

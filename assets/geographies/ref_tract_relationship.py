@@ -4,6 +4,7 @@ import dagster as dg
 from dagster_duckdb import DuckDBResource
 
 from assets.provenance import source_files_metadata
+from assets.raw.retries import NETWORK_RETRY_POLICY, fails_fast_unless_transient
 from assets.resources import SdohSources
 from assets.warehouse import write_table
 from sources.census_geo import read_tract_relationship, relationship_source
@@ -11,6 +12,7 @@ from sources.geo_config import load_geo_config
 
 
 @dg.asset(
+    retry_policy=NETWORK_RETRY_POLICY,
     group_name="geographies",
     kinds={"duckdb"},
     description=(
@@ -18,6 +20,7 @@ from sources.geo_config import load_geo_config
         "the land area of each tract and of the part. Used to move tract data between the two geographies."
     ),
 )
+@fails_fast_unless_transient
 def ref_tract_relationship(sdoh: SdohSources, warehouse: DuckDBResource) -> dg.MaterializeResult:
     spec = load_geo_config(sdoh.config_path).settings["tract_relationship"]
     landed = sdoh.files.get_one(relationship_source(sdoh.census_geo_base_url, spec))

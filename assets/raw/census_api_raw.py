@@ -4,29 +4,37 @@ import dagster as dg
 import polars as pl
 from dagster_duckdb import DuckDBResource
 
+from assets.partitions import CENSUS_API, SINGLE_RUN
 from assets.provenance import source_files_metadata
+from assets.raw.partitioned import land_partitions
+from assets.raw.retries import NETWORK_RETRY_POLICY, fails_fast_unless_transient
 from assets.resources import SdohSources
-from assets.warehouse import write_table
 from sources.census_api import CensusFetcher, parse_table, plan_requests
 from sources.core.landing import LandedFile
 from sources.indicator_config import load_project_config
 
 
 @dg.asset(
+    retry_policy=NETWORK_RETRY_POLICY,
     group_name="raw",
     kinds={"duckdb", "polars"},
+    partitions_def=CENSUS_API.definition,
+    backfill_policy=SINGLE_RUN,
     description=(
         "Cells of the Census Data API responses named by config/indicators.yaml: one row per geography x "
         "requested variable, as returned (raw string, parsed number, annotation reason), with the file and "
-        "sha256 each came from. Calls go through the census package; live answers land under data/raw/census_api "
-        "before parsing."
+        "sha256 each came from. Partitioned by API vintage (the year in /data/<year>/). Calls go through the census "
+        "package; live answers land under data/raw/census_api before parsing."
     ),
 )
+@fails_fast_unless_transient
 def census_api_raw(
     context: dg.AssetExecutionContext, sdoh: SdohSources, warehouse: DuckDBResource
 ) -> dg.MaterializeResult:
     config = load_project_config(sdoh.config_path)
-    calls = plan_requests(config.indicator_variables, config.census_datasets)
+    keys = list(context.partition_keys)
+    wanted = config.indicator_variables.filter(pl.col("vintage_year").is_in(keys))
+    calls = plan_requests(wanted, config.census_datasets)
     fetcher = CensusFetcher(sdoh.files)
     tables: list[pl.DataFrame] = []
     files: dict[str, LandedFile] = {}
@@ -50,9 +58,14 @@ def census_api_raw(
             f"[{n}/{len(by_table)}] {relpath}: {parsed['geoid'].n_unique():,} geographies x "
             f"{parsed['variable'].n_unique()} variables"
         )
-    frame = pl.concat(tables).with_columns(pl.lit(sdoh.files.mode).alias("mode"))
-    metadata = write_table(warehouse, "raw.census_api_raw", frame)
-    annotated = frame.filter(pl.col("annotation").is_not_null()).group_by("annotation").len().sort("annotation")
+    frame = pl.concat(tables).with_columns(pl.lit(sdoh.files.mode).alias("mode")) if tables else pl.DataFrame()
+    used = set(frame["vintage_year"].unique()) if tables else set()
+    metadata = land_partitions(context, warehouse, frame, [k for k in keys if k not in used])
+    annotated = (
+        frame.filter(pl.col("annotation").is_not_null()).group_by("annotation").len().sort("annotation")
+        if tables
+        else pl.DataFrame({"annotation": [], "len": []})
+    )
     return dg.MaterializeResult(
         metadata={
             **metadata,
@@ -60,7 +73,7 @@ def census_api_raw(
             "mode": sdoh.files.mode,
             "api_calls": len(calls),
             "response_files": len(files),
-            "vintages": ", ".join(sorted(frame["vintage_year"].unique())),
+            "vintages": ", ".join(sorted(used)),
             "null_cells_by_reason": dg.MetadataValue.json(
                 {r["annotation"]: r["len"] for r in annotated.iter_rows(named=True)}
             ),

@@ -5,6 +5,7 @@ import polars as pl
 from dagster_duckdb import DuckDBResource
 
 from assets.provenance import source_files_metadata
+from assets.raw.retries import NETWORK_RETRY_POLICY, fails_fast_unless_transient
 from assets.resources import SdohSources
 from assets.warehouse import write_table
 from sources.indicator_config import load_project_config
@@ -12,6 +13,7 @@ from sources.wa_doh import DATASET, life_expectancy_source, parse_life_expectanc
 
 
 @dg.asset(
+    retry_policy=NETWORK_RETRY_POLICY,
     group_name="raw",
     kinds={"duckdb", "polars"},
     description=(
@@ -21,6 +23,7 @@ from sources.wa_doh import DATASET, life_expectancy_source, parse_life_expectanc
         "snapshot in both modes (WTN has no API with stable URLs)."
     ),
 )
+@fails_fast_unless_transient
 def wa_doh_life_expectancy_raw(
     context: dg.AssetExecutionContext, sdoh: SdohSources, warehouse: DuckDBResource
 ) -> dg.MaterializeResult:

@@ -28,7 +28,7 @@ from sources.census_api.parse import FetchedResponse
 from sources.census_api.spec import CensusRequest
 from sources.core.errors import FetchError
 from sources.core.files import SourceFiles
-from sources.core.http import LandingSession
+from sources.core.http import RETRY_STATUSES, LandingSession
 from sources.core.landing import LandedFile
 from sources.core.redaction import redact
 
@@ -38,7 +38,7 @@ PACKAGE_BASE_URL = "https://api.census.gov/data"  # the package's endpoints; a c
 SNAPSHOT_KEY = "snapshot-mode-sends-no-request"  # the package insists on a key; snapshot mode sends nothing
 
 
-class CensusApiError(RuntimeError):
+class CensusApiError(FetchError):
     """A request could not be answered: bad key, unknown variable, exhausted retries, unreadable body."""
 
 
@@ -72,17 +72,23 @@ class CensusFetcher:
             with self.session.landing_as(request.landing_relpath, f"census_api/{request.snapshot_relpath}"):
                 client.get(["NAME", *request.variables], request.geo(), year=int(request.vintage))
         except FetchError as exc:  # transport failures after the session's retries, or a missing snapshot file
-            raise CensusApiError(f"{request.describe()}: request failed after retries: {exc}") from None
+            raise CensusApiError(
+                f"{request.describe()}: request failed after retries: {exc}", transient=exc.transient
+            ) from None
         except Exception:  # the package's CensusException / APIKeyError / JSON errors: read the landed answer
             answers = self.session.answers[before:]
             if not answers:
                 raise
-            raise CensusApiError(_error_message(request, answers[-1], len(answers))) from None
+            raise CensusApiError(
+                _error_message(request, answers[-1], len(answers)), transient=answers[-1].status in RETRY_STATUSES
+            ) from None
         answers = self.session.answers[before:]
         landed = answers[-1]
         body = landed.path.read_bytes()
         if landed.status != 200 or not body.lstrip().startswith(b"["):  # an error page is not data
-            raise CensusApiError(_error_message(request, landed, len(answers)))
+            raise CensusApiError(
+                _error_message(request, landed, len(answers)), transient=landed.status in RETRY_STATUSES
+            )
         return FetchedResponse(request, body, landed.path, landed.sha256, landed.url, landed.shown)
 
 

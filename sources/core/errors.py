@@ -13,4 +13,13 @@ class SourceError(ValueError):
 
 
 class FetchError(RuntimeError):
-    """Bytes could not be had: a non-200 final answer, exhausted retries, a cut-off body, a missing snapshot file."""
+    """Bytes could not be had: a non-200 final answer, exhausted retries, a cut-off body, a missing snapshot file.
+
+    ``transient`` says whether trying again later may succeed: the agency was down or overloaded (HTTP 429/5xx,
+    connection errors, a cut-off body) after this client's own retries. A 4xx answer (bad key, unknown variable, a
+    missing file) or a missing snapshot file is not transient: the request itself is wrong, and retrying it only hides
+    that. The orchestrator's step retries (``assets/raw/retries.py``) act on this flag."""
+
+    def __init__(self, message: str, *, transient: bool = False) -> None:
+        super().__init__(message)
+        self.transient = transient

@@ -127,7 +127,7 @@ class LandingSession(requests.Session):
         """GET ``url`` and land the body; return it when the final answer is 200, else raise :class:`FetchError`."""
         landed, _, attempts = self._fetch(url, relpath, dict(params or {}))
         if landed.status != 200:
-            raise FetchError(self.failure_message(landed, attempts))
+            raise FetchError(self.failure_message(landed, attempts), transient=landed.status in RETRY_STATUSES)
         return landed
 
     def failure_message(self, landed: LandedFile, attempts: int) -> str:
@@ -166,7 +166,8 @@ class LandingSession(requests.Session):
             except requests.RequestException as exc:  # urllib3's transport retries are used up, or not retryable
                 raise FetchError(
                     f"GET {public_url} failed after {_attempts(attempts)} (connection errors and read timeouts "
-                    f"are retried up to {self.retry.max_retries} times each): {self.public(str(exc))}"
+                    f"are retried up to {self.retry.max_retries} times each): {self.public(str(exc))}",
+                    transient=True,
                 ) from None
             with response:
                 status = response.status_code
@@ -179,7 +180,8 @@ class LandingSession(requests.Session):
                     except MaxRetryError:
                         raise FetchError(
                             f"GET {public_url} (HTTP {status}): the body was cut off on the last of "
-                            f"{_attempts(attempts)} ({cut_off}); a cut-off body is never landed"
+                            f"{_attempts(attempts)} ({cut_off}); a cut-off body is never landed",
+                            transient=True,
                         ) from None
                     time.sleep(_delay(status_retry, None, self.retry.backoff_max))
                     continue
