@@ -17,11 +17,15 @@ This module is cheap to import (no config is read here); :func:`configured_parti
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import dagster as dg
+
+# `backfill_policy` is marked beta in Dagster 1.13 (pinned); it is what makes a backfill one run (see SINGLE_RUN).
+warnings.filterwarnings("ignore", message=r"Parameter `backfill_policy`", category=dg.BetaWarning)
 
 
 @dataclass(frozen=True)

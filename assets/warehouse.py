@@ -39,10 +39,10 @@ def write_partitions(
     with warehouse.get_connection() as con:
         schema, _ = qualified.split(".")
         con.execute(f"create schema if not exists {schema}")
-        exists = con.execute(
+        [(exists,)] = con.execute(
             "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
             qualified.split("."),
-        ).fetchone()[0]
+        ).fetchall()
         if not frame.width:  # nothing landed for these partitions (no configured indicator uses them)
             if not exists:
                 return {"dagster/row_count": dg.MetadataValue.int(0)}

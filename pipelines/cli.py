@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import time
 
 from assets.settings import PROJECT_ROOT, settings_from_env
 from pipelines import releases_cli
@@ -29,66 +28,15 @@ def _release(args: argparse.Namespace) -> int:
     from pipelines.instance import ensure_instance_yaml
 
     ensure_instance_yaml()
-    import dagster as dg
+    from pipelines.refresh import run_refresh
 
-    from assets.publish.release_writer import PUBLISHED_DB, list_releases
-    from assets.writer_lock import WriterBusy, hold_writer_lock
-    from pipelines.definitions import build_definitions
-    from pipelines.run_output import RunConsole, shown_path
-
-    print(f"mode: {settings.mode}; snapshot: {settings.snapshot_dir}; working data: {settings.data_dir}")
-    if settings.mode == "snapshot" and not (settings.snapshot_dir / "PROVENANCE.md").is_file():
-        print(
-            f"error: no snapshot at {settings.snapshot_dir} (expected its PROVENANCE.md). "
-            "Put ../shared beside the checkout or set SDOH_SNAPSHOT_DIR.",
-            file=sys.stderr,
-        )
-        return 2
-    started = time.monotonic()
-    defs = build_definitions(settings)
-    job = defs.resolve_job_def("build_and_publish_release")
-    run_config = {"ops": {"published_release": {"config": {"accept_row_drops": bool(args.accept_row_drops)}}}}
-    console = RunConsole(job, settings.data_dir / "logs")
-    try:  # one writer per working folder: wait for (or, with --no-wait, refuse) a run that holds it
-        with hold_writer_lock(
-            settings.data_dir,
-            run_id=console.run_id,
-            wait_seconds=0 if args.no_wait else settings.writer_lock_wait_seconds,
-            on_wait=lambda message: print(message, flush=True),
-        ):
-            print(f"full log: {shown_path(console.log_path)} ({console.total} steps; one line each below)")
-            with dg.DagsterInstance.get() as instance:
-                result = console.execute(job, instance, run_config=run_config)
-    except WriterBusy as busy:
-        print(f"error: {busy}", file=sys.stderr)
-        return 75
-    elapsed = time.monotonic() - started
-    if not result.success:
-        console.report_failure(result, elapsed)
-        return 1
-    releases = list_releases(settings.published_dir)
-    latest = releases[-1]
-    tables = latest.manifest["tables"]
-    print(f"run {result.run_id} succeeded in {elapsed:.0f}s")
-    [published] = result.asset_materializations_for_node("published_release")
-    if not published.metadata["new_release"].value:
-        print(
-            f"no new release: the tables equal the latest release {latest.release_id} (content hashes); "
-            "see `python -m pipelines.cli releases list`"
-        )
-    print(
-        f"release {latest.release_id}: {tables['indicator_values']['rows']:,} indicator values, "
-        f"{tables['indicator_catalog']['rows']} indicators ({len(releases)} releases in total)"
+    return run_refresh(
+        settings,
+        source=getattr(args, "source", None),
+        vintage=getattr(args, "vintage", None),
+        accept_row_drops=bool(args.accept_row_drops),
+        no_wait=bool(args.no_wait),
     )
-    print(f"  files:     {latest.path}")
-    print(f"  published: {settings.published_dir / PUBLISHED_DB}")
-    query = "select indicator_id, vintage, count(*) as n from latest_indicator_values group by all order by all"
-    print(
-        '  try:       .venv/bin/python -c "import duckdb; print(duckdb.connect('
-        f"'{settings.published_dir / PUBLISHED_DB}', read_only=True).sql('{query}'))\""
-    )
-    print(f"  full log:  {shown_path(console.log_path)}")
-    return 0
 
 
 def _compare(args: argparse.Namespace) -> int:
@@ -146,6 +94,8 @@ def main(argv: list[str] | None = None) -> int:
     release.add_argument(
         "--no-wait", action="store_true", help="stop at once if another run holds the working folder's writer lock"
     )
+    release.add_argument("--source", help="land one source and rebuild only what depends on it")
+    release.add_argument("--vintage", help="with --source: land this vintage only")
     release.set_defaults(func=_release)
     releases_cli.add_parser(commands)
     commands.add_parser("docs", help="regenerate docs/data_dictionary.md from the SQL models").set_defaults(func=_docs)

@@ -89,4 +89,8 @@ def build_definitions(settings: Settings | None = None) -> dg.Definitions:
     )
 
 
-defs = build_definitions()
+@dg.definitions
+def defs() -> dg.Definitions:
+    """What the UI, the daemon and ``sdoh`` load: built when the code location loads (not at import), from the
+    SDOH_* settings of that moment, so one environment configures all three."""
+    return build_definitions()

@@ -26,5 +26,19 @@ def ensure_instance_yaml(home: Path | None = None) -> Path:
     return target
 
 
+def sync_partitions() -> dict[str, list[str]]:
+    """Add the configured vintages as partitions of the instance in ``DAGSTER_HOME`` (what `make dev` shows)."""
+    import dagster as dg
+
+    from assets.partitions import sync_configured_partitions
+    from assets.settings import settings_from_env
+
+    os.environ["DAGSTER_HOME"] = str(dagster_home())
+    with dg.DagsterInstance.get() as instance:
+        return sync_configured_partitions(instance, settings_from_env().config_dir)
+
+
 if __name__ == "__main__":
     print(ensure_instance_yaml())
+    for source, keys in sync_partitions().items():
+        print(f"added {source} partitions: {', '.join(keys)}")

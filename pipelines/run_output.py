@@ -1,9 +1,8 @@
-"""What ``python -m pipelines.cli release`` prints: one line per step while the job runs, and, when the run stops,
-the error a person can act on.
+"""What ``sdoh refresh`` prints: one line per step while a run executes, and, when the run stops, the error a person
+can act on.
 
-The command runs the job with a Dagster logger of its own (``logger_defs``) in place of Dagster's default console
-logger, for this command only (``dagster dev`` and the UI keep theirs). Dagster hands that logger every record of
-the run with its structured event attached. Every record, at every level, goes to a log file
+The command reads the run's records back from the Dagster instance's event log as they are stored (so the run's job
+stays exactly the code location's job; see ``pipelines/launch.py``). Every record, at every level, goes to a log file
 (``<working data>/logs/<run_id>.log``); the step events (``STEP_START``, ``ASSET_MATERIALIZATION``,
 ``ASSET_CHECK_EVALUATION``, ``STEP_SUCCESS``, ``STEP_FAILURE``, ``STEP_SKIPPED``) become progress lines:
 
@@ -21,6 +20,8 @@ import logging
 import sys
 import time
 import uuid
+from collections.abc import Iterable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -56,7 +57,11 @@ def user_error(error: Any) -> tuple[str, str]:
         error = error.cause
     if not chain:
         return "", ""
-    chosen = next((e for e in chain if not e.cls_name.startswith("Dagster")), chain[0])
+    # A `dg.Failure` raised from an error (assets/raw/retries.py) stands for that error: show the error itself.
+    chosen = next(
+        (e for e in chain if not e.cls_name.startswith("Dagster") and not (e.cls_name == "Failure" and e.cause)),
+        chain[0],
+    )
     message = chosen.message.strip()
     head, sep, rest = message.partition(":")
     if sep and head.rsplit(".", 1)[-1] == chosen.cls_name:  # "sources.census_api.parse.CensusResponseError: …"
@@ -71,30 +76,30 @@ def _indented(text: str, limit: int | None = None) -> list[str]:
     return [f"    {line}" for line in shown] + more
 
 
-class _ProgressHandler(logging.Handler):
-    """Turns a run's step events into one console line per finished step; every other record is left to the log."""
-
-    def __init__(self, console: RunConsole):
-        super().__init__(level=logging.DEBUG)
-        self.console = console
-
-    def emit(self, record: logging.LogRecord) -> None:
-        meta = getattr(record, "dagster_meta", None) or {}
-        event = meta.get("dagster_event")
-        if event is None:
-            if record.levelno == logging.WARNING and meta.get("step_key") not in self.console.check_steps:
-                self.console.warning(meta.get("orig_message") or record.getMessage())
-            return
-        self.console.on_event(event)
+# Dagster's own console logger is quieted for runs this command starts (its records still all reach the event log,
+# which this command reads): run config, so the run's job stays exactly the code location's job.
+QUIET_CONSOLE = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
 
 
 class RunConsole:
-    """Console and log file of one CLI run of a job. Use :meth:`execute` in place of ``job.execute_in_process``."""
+    """Console and log file of one run started from the command line.
 
-    def __init__(self, job: dg.JobDefinition, log_dir: Path, out: TextIO | None = None, err: TextIO | None = None):
-        self.run_id = str(uuid.uuid4())
+    :meth:`on_record` is handed every event log entry of the run as it is stored (``pipelines.launch.EventTail``):
+    each goes to the log file, step events become progress lines. :meth:`execute` runs a job object in process the
+    same way (the tests' small jobs); the CLI runs the code location's jobs through ``pipelines.launch``."""
+
+    def __init__(
+        self,
+        total: int,
+        log_dir: Path,
+        out: TextIO | None = None,
+        err: TextIO | None = None,
+        run_id: str | None = None,
+        step_names: Iterable[str] = (),
+    ):
+        self.run_id = run_id or str(uuid.uuid4())
         self.log_path = Path(log_dir) / f"{self.run_id}.log"
-        self.total = len(job.graph.nodes)
+        self.total = total
         self.out = out or sys.stdout
         self.err = err or sys.stderr
         self.tty = self.out.isatty()
@@ -102,36 +107,55 @@ class RunConsole:
         self.check_steps: set[str] = set()
         self._started: dict[str, float] = {}
         self._rows: dict[str, list[int | None]] = {}
+        self._partitions: dict[str, list[str]] = {}
         self._checks: dict[str, Any] = {}
-        self._width = min(MAX_LABEL_WIDTH, max((len(n.name) for n in job.graph.nodes), default=20))
+        self._width = min(MAX_LABEL_WIDTH, max((len(n) for n in step_names), default=20))
+        self._log: TextIO | None = None
 
-    # -- running -----------------------------------------------------------------------------------------------
+    @classmethod
+    def for_job(cls, job: dg.JobDefinition, log_dir: Path, **kwargs: Any) -> RunConsole:
+        return cls(len(job.graph.nodes), log_dir, step_names=[n.name for n in job.graph.nodes], **kwargs)
+
+    # -- the log -----------------------------------------------------------------------------------------------
+    def open_log(self) -> None:
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        self._log = self.log_path.open("a", encoding="utf-8")
+
+    def close_log(self) -> None:
+        if self._log is not None:
+            self._log.close()
+            self._log = None
+
+    def on_record(self, entry: Any) -> None:
+        """One stored event log entry of the run: to the log file; step events and warnings to the console."""
+        if self._log is not None:
+            self._log.write(_log_text(entry) + "\n")
+            self._log.flush()
+        event = entry.dagster_event
+        if event is not None:
+            self.on_event(event)
+        elif entry.level == logging.WARNING and entry.step_key not in self.check_steps:
+            self.warning(entry.user_message)
+
     def execute(
         self, job: dg.JobDefinition, instance: dg.DagsterInstance, run_config: dict | None = None
     ) -> dg.ExecuteInProcessResult:
-        """Run `job` in process on `instance` with this console's logger (and no other); never raises on failure."""
-        self.log_path.parent.mkdir(parents=True, exist_ok=True)
-        file_handler = logging.FileHandler(self.log_path, encoding="utf-8")
-        file_handler.setFormatter(logging.Formatter(FILE_FORMAT))
-        file_handler.setLevel(logging.DEBUG)
-        progress = _ProgressHandler(self)
+        """Run a job object in process on `instance`, printing its steps as they finish; never raises on failure."""
+        from pipelines.launch import EventTail
 
-        @dg.logger(description="The release command's console: every record to the run's log file, steps to stdout.")
-        def release_console(_: dg.InitLoggerContext) -> logging.Logger:
-            log = logging.Logger(f"release.{self.run_id}", logging.DEBUG)  # not registered, not propagated
-            log.addHandler(file_handler)
-            log.addHandler(progress)
-            return log
-
+        self.open_log()
+        tail = EventTail(instance, self.run_id, self.on_record)
+        tail.start()
         try:
-            return job.with_logger_defs({LOGGER_KEY: release_console}).execute_in_process(
-                run_config={**(run_config or {}), "loggers": {LOGGER_KEY: {}}},
+            return job.execute_in_process(
+                run_config={**(run_config or {}), **QUIET_CONSOLE},
                 instance=instance,
                 run_id=self.run_id,
                 raise_on_error=False,
             )
         finally:
-            file_handler.close()
+            tail.stop()
+            self.close_log()
 
     def _print(self, line: str) -> None:
         if self.tty:
@@ -155,7 +179,12 @@ class RunConsole:
                 self.out.write(f"\r\033[K{self._counter(self.finished + 1)} {step} …")
                 self.out.flush()
         elif kind == "ASSET_MATERIALIZATION":
-            row_count = event.step_materialization_data.materialization.metadata.get("dagster/row_count")
+            materialization = event.step_materialization_data.materialization
+            if materialization.partition:  # a single-run backfill: one event per partition, the run's rows on each
+                self._partitions.setdefault(step, []).append(materialization.partition)
+                if len(self._partitions[step]) > 1:
+                    return
+            row_count = materialization.metadata.get("dagster/row_count")
             self._rows.setdefault(step, []).append(getattr(row_count, "value", None))
         elif kind == "ASSET_CHECK_EVALUATION":
             self.check_steps.add(step)
@@ -182,7 +211,9 @@ class RunConsole:
             status = "ok"
             rows = self._rows.get(step, [])
             counted = [r for r in rows if r is not None]
+            partitions = self._partitions.get(step, [])
             parts = [f"{len(rows)} assets"] if len(rows) > 1 else []
+            parts += [f"{len(partitions)} partitions"] if len(partitions) > 1 else []
             parts += [f"{sum(counted):,} rows"] if counted else []
             detail = ", ".join(parts)
         elif kind == "STEP_FAILURE":
@@ -250,3 +281,15 @@ class RunConsole:
             file=self.err,
             flush=True,
         )
+
+
+def _log_text(entry: Any) -> str:
+    """An event log entry as the log file shows it: time, level, step, event type, message, and any error in full."""
+    when = datetime.fromtimestamp(entry.timestamp, tz=UTC).strftime("%Y-%m-%d %H:%M:%S")
+    event = entry.dagster_event
+    text = entry.user_message or ""
+    kind = f"{event.event_type.name} " if event is not None else ""  # RUN_START (its stored value is PIPELINE_START)
+    step = f"[{entry.step_key}] " if entry.step_key else ""
+    line = f"{when} {logging.getLevelName(entry.level):<7} {step}{kind}{text}"
+    error = getattr(getattr(event, "event_specific_data", None), "error", None) if event is not None else None
+    return f"{line}\n{error.to_string()}" if error is not None else line

@@ -5,9 +5,11 @@ from __future__ import annotations
 import json
 import os
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 import dagster as dg
 import duckdb
@@ -54,17 +56,47 @@ def snapshot_dir() -> Path:
     return path
 
 
-def run_release_job(settings: Settings, instance_dir: Path | None = None) -> dg.ExecuteInProcessResult:
-    """Materialize every asset and run every check in process, as `make run` does: on a Dagster instance stored in
-    ``instance_dir`` (SQLite, like `make run`'s; kept so tests can copy it) or on a throwaway one."""
-    from pipelines.definitions import build_definitions
+@contextmanager
+def settings_environment(settings: Settings) -> Iterator[None]:
+    """The SDOH_* environment variables that make the code location (which reads its settings from the environment,
+    as the UI, the daemon and `sdoh` do) use `settings`; restored afterwards."""
+    values = {
+        "SDOH_SNAPSHOT_DIR": str(settings.snapshot_dir),
+        "SDOH_DATA_DIR": str(settings.data_dir),
+        "SDOH_MODE": settings.mode,
+        "SDOH_CENSUS_API_BASE_URL": settings.census_api_base_url,
+        "SDOH_CONFIG_DIR": str(settings.config_dir),
+        "SDOH_CENSUS_GEO_BASE_URL": settings.census_geo_base_url,
+    }
+    saved = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
-    job = build_definitions(settings).resolve_job_def("build_and_publish_release")
-    if instance_dir is not None:
-        with instance_at(instance_dir) as instance:
-            return job.execute_in_process(instance=instance, raise_on_error=False)
-    with dg.DagsterInstance.ephemeral() as instance:
-        return job.execute_in_process(instance=instance, raise_on_error=False)
+
+def run_release_job(settings: Settings, instance_dir: Path, **refresh: Any) -> list:
+    """Land every source and build and publish, as `make run` does (``sdoh refresh``'s runs of the code location,
+    in process), on the Dagster instance stored in ``instance_dir`` (SQLite, like `make run`'s; kept so tests can
+    copy it). Returns each run's outcome (``pipelines.launch.RunOutcome``), in order."""
+    import io
+
+    from pipelines.refresh import execute_plan, plan_refresh
+
+    out = io.StringIO()
+    with settings_environment(settings), instance_at(instance_dir) as instance:
+        runs = plan_refresh(instance, settings, **refresh)
+        outcomes = execute_plan(instance, runs, settings.data_dir / "logs", out=out, err=out)
+    if not all(o.success for o in outcomes) or len(outcomes) < len(runs):
+        print(out.getvalue()[-5000:])
+    from pipelines.launch import RunOutcome
+
+    return outcomes + [RunOutcome(f"not started: {r.label}", False) for r in runs[len(outcomes) :]]
 
 
 def instance_at(instance_dir: Path) -> dg.DagsterInstance:
@@ -92,13 +124,30 @@ def run_selection(
 
     defs = build_definitions(settings)
     graph = defs.resolve_asset_graph()
+    keys = selection.resolve(graph)
     job = defs.resolve_implicit_global_asset_job_def().get_subset(
-        asset_selection=selection.resolve(graph), asset_check_selection=selection.resolve_checks(graph)
+        asset_selection=keys, asset_check_selection=selection.resolve_checks(graph)
     )
     if instance is not None:
-        return job.execute_in_process(instance=instance, raise_on_error=False, run_config=run_config)
+        tags = partition_tags(instance, settings, keys)
+        return job.execute_in_process(instance=instance, raise_on_error=False, run_config=run_config, tags=tags)
     with dg.DagsterInstance.ephemeral() as fresh:
-        return job.execute_in_process(instance=fresh, raise_on_error=False, run_config=run_config)
+        tags = partition_tags(fresh, settings, keys)
+        return job.execute_in_process(instance=fresh, raise_on_error=False, run_config=run_config, tags=tags)
+
+
+def partition_tags(instance: dg.DagsterInstance, settings: Settings, keys: set[dg.AssetKey]) -> dict[str, str]:
+    """Tags that make a run of `keys` land every configured vintage of the one partitioned raw asset among them
+    (a run holds at most one partitioned asset), as `sdoh refresh` does."""
+    from assets.partitions import BY_ASSET, sync_configured_partitions
+    from pipelines.launch import partition_range_tags
+
+    partitioned = [BY_ASSET[k.path[-1]] for k in keys if k.path[-1] in BY_ASSET]
+    if not partitioned:
+        return {}
+    assert len(partitioned) == 1, f"one run lands one partitioned source, not {[p.source for p in partitioned]}"
+    sync_configured_partitions(instance, settings.config_dir)
+    return partition_range_tags(instance.get_dynamic_partitions(partitioned[0].name))
 
 
 def copy_working_state(settings: Settings, data_dir: Path, *, published: bool = True, **changes) -> Settings:
@@ -161,14 +210,20 @@ class RecordedRun:
     """What tests need of the main job's run, read back from the Dagster instance it was stored in, so every
     pytest-xdist worker can use the one run (an ExecuteInProcessResult lives only in the process that ran it)."""
 
-    run_id: str
+    run_ids: tuple[str, ...]
     success: bool
     instance_dir: Path
 
+    @property
+    def run_id(self) -> str:
+        """The last run: the one that built the marts and published."""
+        return self.run_ids[-1]
+
     def asset_materializations_for_node(self, name: str) -> list[dg.AssetMaterialization]:
+        """The asset's materializations by these runs, newest first (one per partition for a raw source)."""
         with instance_at(self.instance_dir) as instance:
-            records = instance.fetch_materializations(dg.AssetKey(name), limit=10).records
-            return [r.asset_materialization for r in records if r.run_id == self.run_id]
+            records = instance.fetch_materializations(dg.AssetKey(name), limit=50).records
+            return [r.asset_materialization for r in records if r.run_id in self.run_ids]
 
 
 @pytest.fixture(scope="session")
@@ -190,10 +245,11 @@ def first_release(snapshot_dir: Path, tmp_path_factory: pytest.TempPathFactory, 
     record = shared / "first_release.json"
     with FileLock(str(shared / "first_release.lock")):
         if not record.is_file():
-            result = run_release_job(settings, instance_dir_of(settings))
-            record.write_text(json.dumps({"run_id": result.run_id, "success": result.success}))
+            outcomes = run_release_job(settings, instance_dir_of(settings))
+            success = all(o.success for o in outcomes)
+            record.write_text(json.dumps({"run_ids": [o.run_id for o in outcomes], "success": success}))
     facts = json.loads(record.read_text())
-    return settings, [RecordedRun(facts["run_id"], facts["success"], instance_dir_of(settings))]
+    return settings, [RecordedRun(tuple(facts["run_ids"]), facts["success"], instance_dir_of(settings))]
 
 
 @pytest.fixture(scope="session")

@@ -14,6 +14,7 @@ from assets.publish.map_export import write_map_exports
 from assets.publish.publishing import AuditFailed, PublishOutcome, publish_from_warehouse
 from assets.publish.release_store import append_ledger
 from assets.publish.release_writer import PUBLISHED_DB
+from assets.raw.freshness import freshness_check_keys
 from assets.resources import SdohSources
 from assets.settings import EXPECTATIONS_DIR, SQL_DIR
 from assets.source_registry import SOURCE_ASSET_KEYS
@@ -85,7 +86,7 @@ def _checks(
     naming each check and what to run. Returns every check's evaluation (passed, or failed with WARN severity),
     naming the materialization it evaluated (for the manifest), and the problems found.
     """
-    keys = sorted(suite_check_keys(EXPECTATIONS_DIR), key=lambda k: k.to_user_string())
+    keys = sorted([*suite_check_keys(EXPECTATIONS_DIR), *freshness_check_keys()], key=lambda k: k.to_user_string())
     records = context.instance.event_log_storage.get_latest_asset_check_execution_by_key(keys)
     problems, evaluated = [], []
     for key in keys:

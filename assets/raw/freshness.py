@@ -15,6 +15,8 @@ from assets.partitions import PARTITIONED_SOURCES, SourcePartitions
 from assets.settings import CONFIG_DIR
 from sources.core.config_io import load_yaml
 
+CHECK_NAME = "newest_vintage_is_recent"
+
 
 def vintage_end_year(key: str) -> int | None:
     """The last year a partition key covers ('2023' -> 2023, '2018thru2022' -> 2022)."""
@@ -34,7 +36,7 @@ def newest_vintage_lag(keys: list[str], today: dt.date) -> tuple[str | None, int
 def _freshness_check(source: SourcePartitions, max_lag_years: int) -> dg.AssetChecksDefinition:
     @dg.asset_check(
         asset=source.asset_name,
-        name="newest_vintage_is_recent",
+        name=CHECK_NAME,
         blocking=False,
         description=(
             f"Warns when the newest {source.label} landed ends more than {max_lag_years} years before the current "
@@ -61,10 +63,17 @@ def _freshness_check(source: SourcePartitions, max_lag_years: int) -> dg.AssetCh
     return check
 
 
-def build_freshness_checks() -> list[dg.AssetChecksDefinition]:
+def _limits() -> dict[str, int]:
     limits = (load_yaml(CONFIG_DIR / "operations.yaml") or {}).get("freshness") or {}
-    return [
-        _freshness_check(source, int(limits[source.source]["max_lag_years"]))
-        for source in PARTITIONED_SOURCES
-        if source.source in limits
-    ]
+    return {s.source: int(limits[s.source]["max_lag_years"]) for s in PARTITIONED_SOURCES if s.source in limits}
+
+
+def build_freshness_checks() -> list[dg.AssetChecksDefinition]:
+    limits = _limits()
+    return [_freshness_check(s, limits[s.source]) for s in PARTITIONED_SOURCES if s.source in limits]
+
+
+def freshness_check_keys() -> list[dg.AssetCheckKey]:
+    """The keys of :func:`build_freshness_checks` (the publish step asks the instance for their latest results)."""
+    limits = _limits()
+    return [dg.AssetCheckKey(dg.AssetKey(s.asset_name), CHECK_NAME) for s in PARTITIONED_SOURCES if s.source in limits]

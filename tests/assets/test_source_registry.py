@@ -15,7 +15,7 @@ from assets.provenance import SOURCE_FILES_KEY
 from assets.publish.published_release import published_release
 from assets.settings import PROJECT_ROOT
 from assets.source_registry import RAW_SOURCE_ASSETS, SOURCE_ASSET_KEYS
-from pipelines.definitions import defs
+from pipelines.definitions import build_definitions
 
 
 def _assets_defined_in(package) -> dict[str, list[dg.AssetsDefinition]]:
@@ -51,7 +51,7 @@ def _assets_in(module: str) -> list[dg.AssetsDefinition]:
 
 
 def test_publish_depends_on_every_registered_source_and_every_mart() -> None:
-    graph = defs.resolve_asset_graph()
+    graph = build_definitions().resolve_asset_graph()
     parents = graph.get(published_release.key).parent_keys
     assert set(SOURCE_ASSET_KEYS) <= parents
     marts = {k for k in graph.get_all_asset_keys() if graph.get(k).group_name == "marts"}

@@ -177,14 +177,16 @@ def test_console_lines_and_failure_summary_on_a_tiny_job(tmp_path: Path) -> None
         assets=[counted, parsed, downstream], asset_checks=[counted_is_sane], jobs=[dg.define_asset_job("tiny")]
     ).resolve_job_def("tiny")
     out, err = io.StringIO(), io.StringIO()
-    console = RunConsole(job, tmp_path / "logs", out=out, err=err)
+    console = RunConsole.for_job(job, tmp_path / "logs", out=out, err=err)
     with dg.DagsterInstance.ephemeral() as instance:
         result = console.execute(job, instance)
     assert not result.success and result.run_id == console.run_id
     # the run config stored with a CLI run stays valid for the main job as the UI has it (re-execute from the UI)
-    from pipelines.definitions import defs
+    from pipelines.definitions import build_definitions
 
-    dg.validate_run_config(defs.resolve_job_def("build_and_publish_release"), result.dagster_run.run_config)
+    dg.validate_run_config(
+        build_definitions().resolve_job_def("build_and_publish_release"), result.dagster_run.run_config
+    )
     console.report_failure(result, 1.0)
     lines = out.getvalue().splitlines()
     assert len(lines) == 3  # counted, its check, parsed; downstream never starts
