@@ -16,9 +16,10 @@ $(BIN)/.installed: pyproject.toml
 
 install: $(BIN)/.installed
 
-## Materialize every asset on the snapshot and publish a release.
+## Materialize every asset on the snapshot and publish a release (`sdoh refresh`; run as a module so it is always
+## this checkout's code, also in a git worktree whose .venv is another checkout's).
 run: $(BIN)/.installed
-	$(BIN)/python -m pipelines.cli release
+	$(BIN)/python -m pipelines.cli refresh
 
 ## Lint, format check and the whole test suite (what .ci/run calls), on two pytest-xdist workers (one per core).
 test: $(BIN)/.installed

@@ -21,14 +21,16 @@ from pathlib import Path
 from assets.settings import PROJECT_ROOT, Settings, SettingsError, settings_from_env
 
 ENV_FILE = ".env"
+ENV_DIR = PROJECT_ROOT  # where the CLI looks for ENV_FILE (tests point it elsewhere)
 
 
-def load_project_env(root: Path = PROJECT_ROOT) -> dict[str, str]:
-    """Put the variables of ``<root>/.env`` into ``os.environ`` unless already set; return the ones it set.
+def load_project_env(root: Path | None = None) -> dict[str, str]:
+    """Put the variables of ``<root>/.env`` (default: the project root, :data:`ENV_DIR`) into ``os.environ`` unless
+    already set; return the ones it set.
 
     A missing file sets nothing. Read with python-dotenv (Dagster's own reader), so a file the UI accepts is read
     the same way here."""
-    path = Path(root) / ENV_FILE
+    path = Path(ENV_DIR if root is None else root) / ENV_FILE
     if not path.is_file():
         return {}
     from dotenv import dotenv_values
