@@ -187,6 +187,15 @@ def release(live: Live = False, accept_row_drops: AcceptRowDrops = False, no_wai
 
 @app.command()
 @command
+def status() -> int:
+    """What is materialized (time, run, rows, partitions), what is stale, and the latest release."""
+    from pipelines import status_cli
+
+    return status_cli.run()
+
+
+@app.command()
+@command
 def compare(
     first: Annotated[str, typer.Argument(help="a release id or folder")],
     second: Annotated[str, typer.Argument(help="a release id or folder")],

@@ -105,6 +105,7 @@ def test_bad_mode_says_so_in_one_line(tmp_path: Path) -> None:
 EVERY_COMMAND = [
     ["refresh"],
     ["release"],
+    ["status"],
     ["docs"],
     ["compare", "a", "b"],
     ["releases", "list"],
@@ -139,9 +140,10 @@ def test_a_bad_mode_in_process_too(capsys, monkeypatch) -> None:
 # -- help, options, the refresh seam, .env, startup cost (fast) --------------------------------------------------
 
 HELP_NAMES = {
-    (): ["refresh", "release", "docs", "compare", "releases"],
+    (): ["refresh", "release", "status", "docs", "compare", "releases"],
     ("refresh",): ["--source", "--vintage", "--live", "--accept-row-drops", "--no-wait"],
     ("release",): ["--live", "--accept-row-drops", "--no-wait"],
+    ("status",): ["--help"],
     ("docs",): ["--help"],
     ("compare",): ["first", "second"],
     ("releases",): ["list", "show", "diff", "verify", "pin", "unpin", "prune"],
