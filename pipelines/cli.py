@@ -196,6 +196,23 @@ def status() -> int:
 
 @app.command()
 @command
+def query(
+    sql: Annotated[str, typer.Argument(help='the SQL, e.g. "select * from releases"')],
+    output: Annotated[str, typer.Option("--format", help="table, csv or json")] = "table",
+    release: Annotated[
+        str | None,
+        typer.Option("--release", help="query this release's files (id or `latest`) instead of the published file"),
+    ] = None,
+    max_rows: Annotated[int, typer.Option("--max-rows", help="rows shown in a table (csv and json print all)")] = 100,
+) -> int:
+    """Run SQL on the published DuckDB file (read-only) and print a table, CSV or JSON."""
+    from pipelines import query_cli
+
+    return query_cli.run(sql, output, release, max_rows)
+
+
+@app.command()
+@command
 def compare(
     first: Annotated[str, typer.Argument(help="a release id or folder")],
     second: Annotated[str, typer.Argument(help="a release id or folder")],

@@ -106,6 +106,7 @@ EVERY_COMMAND = [
     ["refresh"],
     ["release"],
     ["status"],
+    ["query", "select 1"],
     ["docs"],
     ["compare", "a", "b"],
     ["releases", "list"],
@@ -140,10 +141,11 @@ def test_a_bad_mode_in_process_too(capsys, monkeypatch) -> None:
 # -- help, options, the refresh seam, .env, startup cost (fast) --------------------------------------------------
 
 HELP_NAMES = {
-    (): ["refresh", "release", "status", "docs", "compare", "releases"],
+    (): ["refresh", "release", "status", "query", "docs", "compare", "releases"],
     ("refresh",): ["--source", "--vintage", "--live", "--accept-row-drops", "--no-wait"],
     ("release",): ["--live", "--accept-row-drops", "--no-wait"],
     ("status",): ["--help"],
+    ("query",): ["sql", "--format", "--release", "--max-rows"],
     ("docs",): ["--help"],
     ("compare",): ["first", "second"],
     ("releases",): ["list", "show", "diff", "verify", "pin", "unpin", "prune"],
