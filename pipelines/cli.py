@@ -213,6 +213,25 @@ def query(
 
 @app.command()
 @command
+def export(
+    ach: Annotated[str, typer.Option("--ach", help="the ACH region's id (config/ach_regions.yaml), e.g. wa-olympic")],
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", help="folder to write (default: data/exports/<ach>_<release_id>)"),
+    ] = None,
+    output: Annotated[str, typer.Option("--format", help="csv, parquet or both")] = "csv",
+    release: Annotated[
+        str | None, typer.Option("--release", help="export this release (id) instead of the latest")
+    ] = None,
+) -> int:
+    """One ACH region's tables (its geographies, values, disparities) and GeoJSON from a release into a folder."""
+    from pipelines import export_cli
+
+    return export_cli.run(ach, out, output, release)
+
+
+@app.command()
+@command
 def compare(
     first: Annotated[str, typer.Argument(help="a release id or folder")],
     second: Annotated[str, typer.Argument(help="a release id or folder")],

@@ -107,6 +107,7 @@ EVERY_COMMAND = [
     ["release"],
     ["status"],
     ["query", "select 1"],
+    ["export", "--ach", "wa-olympic"],
     ["docs"],
     ["compare", "a", "b"],
     ["releases", "list"],
@@ -141,11 +142,12 @@ def test_a_bad_mode_in_process_too(capsys, monkeypatch) -> None:
 # -- help, options, the refresh seam, .env, startup cost (fast) --------------------------------------------------
 
 HELP_NAMES = {
-    (): ["refresh", "release", "status", "query", "docs", "compare", "releases"],
+    (): ["refresh", "release", "status", "query", "export", "docs", "compare", "releases"],
     ("refresh",): ["--source", "--vintage", "--live", "--accept-row-drops", "--no-wait"],
     ("release",): ["--live", "--accept-row-drops", "--no-wait"],
     ("status",): ["--help"],
     ("query",): ["sql", "--format", "--release", "--max-rows"],
+    ("export",): ["--ach", "--out", "--format", "--release"],
     ("docs",): ["--help"],
     ("compare",): ["first", "second"],
     ("releases",): ["list", "show", "diff", "verify", "pin", "unpin", "prune"],
