@@ -5,6 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export GX_ANALYTICS_ENABLED := false
 export DAGSTER_HOME ?= $(CURDIR)/data/dagster_home
+DEV_PORT ?= 3000
 
 .PHONY: run test lint format dev validate install clean-data
 
@@ -16,9 +17,10 @@ $(BIN)/.installed: pyproject.toml
 
 install: $(BIN)/.installed
 
-## Materialize every asset on the snapshot and publish a release.
+## Materialize every asset on the snapshot and publish a release (`sdoh refresh`; run as a module so it is always
+## this checkout's code, also in a git worktree whose .venv is another checkout's).
 run: $(BIN)/.installed
-	$(BIN)/python -m pipelines.cli release
+	$(BIN)/python -m pipelines.cli refresh
 
 ## Lint, format check and the whole test suite (what .ci/run calls), on two pytest-xdist workers (one per core).
 test: $(BIN)/.installed
@@ -30,10 +32,12 @@ format: $(BIN)/.installed
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-## Dagster UI on http://127.0.0.1:3000 (same instance as `make run`, so its runs show up).
+## Dagster UI on http://127.0.0.1:3000 (DEV_PORT=... for another port), on the same instance as `make run`, so its
+## runs show up. `dg dev` loads the code location named in pyproject.toml's [tool.dg] and the project's .env;
+## VIRTUAL_ENV names the project's venv, which dg otherwise warns is not the active one.
 dev: $(BIN)/.installed
 	$(BIN)/python -m pipelines.instance
-	$(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
+	VIRTUAL_ENV=$(CURDIR)/$(VENV) $(BIN)/dg dev -h 127.0.0.1 -p $(DEV_PORT)
 
 validate: $(BIN)/.installed
-	$(BIN)/dagster definitions validate -w workspace.yaml
+	VIRTUAL_ENV=$(CURDIR)/$(VENV) $(BIN)/dg check defs

@@ -19,6 +19,12 @@ EXPECTATIONS_DIR = PROJECT_ROOT / "expectations" / "suites"
 MODES = ("snapshot", "live")
 
 
+class SettingsError(ValueError):
+    """A wrong ``SDOH_*`` setting. The message is one line naming the variable, what it may be and what it was
+    (``SDOH_MODE must be one of ('snapshot', 'live'), got 'bogus'``): the CLI prints it as ``error: <message>``
+    and ``pipelines.settings_check`` stops the code location's import with it."""
+
+
 @dataclass(frozen=True)
 class Settings:
     """Where data comes from and goes. The Census API key is never part of this object's repr."""
@@ -54,7 +60,7 @@ def settings_from_env(environ: dict[str, str] | None = None) -> Settings:
     env = os.environ if environ is None else environ
     mode = env.get("SDOH_MODE", "snapshot").strip().lower() or "snapshot"
     if mode not in MODES:
-        raise ValueError(f"SDOH_MODE must be one of {MODES}, got {mode!r}")
+        raise SettingsError(f"SDOH_MODE must be one of {MODES}, got {mode!r}")
     return Settings(
         snapshot_dir=_resolve(env.get("SDOH_SNAPSHOT_DIR") or "../shared/data"),
         data_dir=_resolve(env.get("SDOH_DATA_DIR") or "data"),
@@ -73,4 +79,4 @@ def _seconds(env, name: str, default: float) -> float:
     try:
         return max(float(value), 0.0)
     except ValueError:
-        raise ValueError(f"{name} must be a number of seconds, got {value!r}") from None
+        raise SettingsError(f"{name} must be a number of seconds, got {value!r}") from None

@@ -23,6 +23,7 @@ from assets.source_registry import REFRESHABLE_SOURCES
 from expectations.gx_checks import build_suite_checks
 from pipelines.schedules import build_schedules
 from pipelines.sensors import build_sensors
+from pipelines.settings_check import load_settings_or_fail
 
 PARTITIONED_RAW = dg.AssetSelection.assets(*(s.asset_name for s in PARTITIONED_SOURCES))
 
@@ -93,4 +94,4 @@ def build_definitions(settings: Settings | None = None) -> dg.Definitions:
 def defs() -> dg.Definitions:
     """What the UI, the daemon and ``sdoh`` load: built when the code location loads (not at import), from the
     SDOH_* settings of that moment, so one environment configures all three."""
-    return build_definitions()
+    return build_definitions(load_settings_or_fail())  # a wrong SDOH_* setting: one line naming it

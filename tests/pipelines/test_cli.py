@@ -1,12 +1,14 @@
-"""`python -m pipelines.cli release` (what `make run` calls): one line per step, the full log in a file, and a failed
-run that ENDS with the error a person can act on (file, record, field, value), the log's path and that no release
-was published.
+"""The `sdoh` command line (pipelines/cli.py). `sdoh refresh` / `python -m pipelines.cli release` (what `make run`
+calls): one line per step, the full log in a file, and a failed run that ENDS with the error a person can act on (file,
+record, field, value), the log's path and that no release was published.
 
 The whole-CLI test runs the real command in a subprocess on a copy of a published working folder and a snapshot made
 of symlinks to the real one, with one file swapped for a GENERATED bad copy (King County's 2018 median household
 income MOE): the whole job runs until it stops (about 40 s). A parse error's wording (file, record, field, value) is
 shown at the Dagster level in tests/assets/test_bad_input.py and through the console on a tiny in-memory job here;
-a second whole-CLI run for it cost 45 s of CI and showed nothing more. The rest are fast: a bad SDOH_MODE.
+a second whole-CLI run for it cost 45 s of CI and showed nothing more. The rest are fast: every command's help and
+options, a bad setting in one line for every command, the refresh options (with the build itself stubbed), the
+project's .env, and that the CLI starts without importing Dagster, DuckDB, geopandas or Great Expectations.
 """
 
 from __future__ import annotations
@@ -100,14 +102,183 @@ def test_bad_mode_says_so_in_one_line(tmp_path: Path) -> None:
     assert run.stdout == ""
 
 
-@pytest.mark.parametrize("command", [["releases", "list"], ["compare", "a", "b"], ["docs"]])
+EVERY_COMMAND = [
+    ["refresh"],
+    ["release"],
+    ["status"],
+    ["query", "select 1"],
+    ["export", "--ach", "wa-olympic"],
+    ["docs"],
+    ["compare", "a", "b"],
+    ["releases", "list"],
+    ["releases", "show", "latest"],
+    ["releases", "diff", "a", "b"],
+    ["releases", "verify"],
+    ["releases", "pin", "a"],
+    ["releases", "unpin", "a"],
+    ["releases", "prune", "--dry-run"],
+]
+
+
+@pytest.mark.parametrize("command", EVERY_COMMAND, ids=" ".join)
 def test_every_command_says_a_bad_setting_in_one_line(command, capsys, monkeypatch) -> None:
     from pipelines.cli import main
 
     monkeypatch.setenv("SDOH_WRITER_LOCK_WAIT", "soon")
     assert main(command) == 2
-    err = capsys.readouterr().err
-    assert err == "error: SDOH_WRITER_LOCK_WAIT must be a number of seconds, got 'soon'\n"
+    captured = capsys.readouterr()
+    assert captured.err == "error: SDOH_WRITER_LOCK_WAIT must be a number of seconds, got 'soon'\n"
+    assert captured.out == ""
+
+
+def test_a_bad_mode_in_process_too(capsys, monkeypatch) -> None:
+    from pipelines.cli import main
+
+    monkeypatch.setenv("SDOH_MODE", "bogus")
+    assert main(["releases", "list"]) == 2
+    assert capsys.readouterr().err == "error: SDOH_MODE must be one of ('snapshot', 'live'), got 'bogus'\n"
+
+
+# -- help, options, the refresh seam, .env, startup cost (fast) --------------------------------------------------
+
+HELP_NAMES = {
+    (): ["refresh", "release", "status", "query", "export", "docs", "compare", "releases"],
+    ("refresh",): ["--source", "--vintage", "--live", "--accept-row-drops", "--no-wait"],
+    ("release",): ["--live", "--accept-row-drops", "--no-wait"],
+    ("status",): ["--help"],
+    ("query",): ["sql", "--format", "--release", "--max-rows"],
+    ("export",): ["--ach", "--out", "--format", "--release"],
+    ("docs",): ["--help"],
+    ("compare",): ["first", "second"],
+    ("releases",): ["list", "show", "diff", "verify", "pin", "unpin", "prune"],
+    ("releases", "list"): ["--attempts"],
+    ("releases", "show"): ["release"],
+    ("releases", "diff"): ["old", "new"],
+    ("releases", "verify"): ["release"],
+    ("releases", "pin"): ["release", "--note"],
+    ("releases", "unpin"): ["release"],
+    ("releases", "prune"): ["--keep", "--dry-run"],
+}
+
+
+@pytest.mark.parametrize("command", list(HELP_NAMES), ids=lambda c: " ".join(c) or "sdoh")
+def test_help_names_every_subcommand_and_option(command, capsys, monkeypatch) -> None:
+    from pipelines.cli import main
+
+    monkeypatch.setenv("COLUMNS", "200")  # the help's boxes are as wide as the terminal
+    assert main([*command, "--help"]) == 0
+    out = capsys.readouterr().out
+    assert f"Usage: sdoh {' '.join(command)}".rstrip() in out
+    for name in HELP_NAMES[command]:
+        assert re.search(rf"(?<![\w-]){re.escape(name)}(?![\w-])", out), f"{name} missing from {command} --help"
+
+
+def test_help_works_with_a_bad_setting(capsys, monkeypatch) -> None:
+    from pipelines.cli import main
+
+    monkeypatch.setenv("SDOH_MODE", "bogus")
+    assert main(["refresh", "--help"]) == 0
+    assert "--source" in capsys.readouterr().out
+
+
+def test_the_cli_starts_without_the_heavy_libraries() -> None:
+    """`sdoh --help` imports typer and the CLI modules only (Dagster alone takes ~1.5 s to import)."""
+    code = (
+        "import sys, pipelines.cli; "
+        "print(sorted(m for m in ('dagster', 'duckdb', 'geopandas', 'great_expectations', 'polars') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=60)
+    assert out.stdout.strip() == "[]", out.stderr
+
+
+def test_the_console_script_is_declared() -> None:
+    import tomllib
+
+    project = tomllib.loads((PROJECT_ROOT / "pyproject.toml").read_text())["project"]
+    assert project["scripts"] == {"sdoh": "pipelines.cli:main"}
+
+
+def test_refresh_sources_are_the_registrys_raw_sources() -> None:
+    from assets.source_registry import REFRESHABLE_SOURCES, SOURCE_ASSET_KEYS
+    from pipelines.cli import SOURCES
+
+    assert tuple(REFRESHABLE_SOURCES) == SOURCES
+    # every asset that reads upstream files can be refreshed through one of them
+    assert {k.to_user_string() for k in SOURCE_ASSET_KEYS} == {
+        a for assets in REFRESHABLE_SOURCES.values() for a in assets
+    }
+
+
+@pytest.fixture
+def stubbed_release(monkeypatch):
+    """pipelines.refresh.run_refresh (plans and executes the runs) replaced by a recorder of its options and mode."""
+    from pipelines import refresh
+
+    calls = []
+
+    def fake(settings, *, source, vintage, accept_row_drops, no_wait):
+        calls.append(
+            {"accept_row_drops": accept_row_drops, "no_wait": no_wait, "mode": settings.mode}
+            | ({"source": source} if source else {})
+            | ({"vintage": vintage} if vintage else {})
+        )
+        return 0
+
+    monkeypatch.setattr(refresh, "run_refresh", fake)
+    monkeypatch.delenv("SDOH_MODE", raising=False)
+    return calls
+
+
+@pytest.mark.parametrize("name", ["refresh", "release"])
+def test_refresh_and_its_alias_build_and_publish_everything(name, stubbed_release) -> None:
+    from pipelines.cli import main
+
+    assert main([name]) == 0
+    assert main([name, "--accept-row-drops", "--no-wait", "--live"]) == 0
+    assert stubbed_release == [
+        {"accept_row_drops": False, "no_wait": False, "mode": "snapshot"},
+        {"accept_row_drops": True, "no_wait": True, "mode": "live"},  # --live: SDOH_MODE=live for the command
+    ]
+    assert "SDOH_MODE" not in os.environ  # and only for the command
+
+
+def test_source_and_vintage_reach_the_refresh(stubbed_release) -> None:
+    from pipelines.cli import main
+
+    assert main(["refresh", "--source", "cdc_svi"]) == 0
+    assert main(["refresh", "--source", "census_api", "--vintage", "2018"]) == 0
+    assert [{k: c.get(k) for k in ("source", "vintage")} for c in stubbed_release] == [
+        {"source": "cdc_svi", "vintage": None},
+        {"source": "census_api", "vintage": "2018"},
+    ]
+
+
+def test_an_unknown_source_lists_the_sources(stubbed_release, capsys) -> None:
+    from pipelines.cli import main
+
+    assert main(["refresh", "--source", "census"]) == 2
+    assert capsys.readouterr().err == (
+        "error: unknown source 'census'; one of: census_api, cdc_places, cdc_svi, hud_chas, wa_doh, census_geo\n"
+    )
+    assert stubbed_release == []
+
+
+def test_the_projects_env_file_is_read_and_the_environment_wins(tmp_path: Path, monkeypatch, capsys) -> None:
+    """Settings from the project's .env (as `dg dev` reads it) when the environment does not set them."""
+    from pipelines import settings_check
+    from pipelines.cli import main
+
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / ".env").write_text(f"# a comment\nSDOH_DATA_DIR={tmp_path / 'from_env_file'}\nSDOH_MODE=bogus\n")
+    monkeypatch.setattr(settings_check, "ENV_DIR", project)
+    monkeypatch.delenv("SDOH_DATA_DIR", raising=False)
+    monkeypatch.delenv("SDOH_MODE", raising=False)
+    assert main(["releases", "list"]) == 2  # the file's SDOH_MODE is read ...
+    assert capsys.readouterr().err == "error: SDOH_MODE must be one of ('snapshot', 'live'), got 'bogus'\n"
+    monkeypatch.setenv("SDOH_MODE", "snapshot")  # ... and the environment wins over it
+    assert main(["releases", "list"]) == 0
+    assert f"no releases under {tmp_path / 'from_env_file' / 'published' / 'releases'}" in capsys.readouterr().out
 
 
 def test_failed_blocking_check_ends_the_run_naming_asset_record_field_and_value(
