@@ -84,7 +84,10 @@ def console(stderr: bool = False) -> Console:
     terminal = stream.isatty()
     return Console(
         file=stream,
-        width=None if terminal or os.environ.get("COLUMNS") else WIDTH_WHEN_PIPED,
+        # piped: never narrower than WIDTH_WHEN_PIPED, whatever COLUMNS says (pytest-xdist workers set it to 80)
+        width=None
+        if terminal
+        else max(WIDTH_WHEN_PIPED, int(c) if (c := os.environ.get("COLUMNS", "")).isdigit() else 0),
         highlight=False,
         soft_wrap=not terminal,
     )
