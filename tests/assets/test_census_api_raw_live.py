@@ -8,9 +8,11 @@ import dagster as dg
 import duckdb
 from dagster_duckdb import DuckDBResource
 
+from assets.partitions import CENSUS_API, sync_configured_partitions
 from assets.raw.census_api_raw import census_api_raw
 from assets.resources import SdohSources
 from assets.settings import CONFIG_DIR
+from pipelines.launch import partition_range_tags
 from sources.census_api import plan_requests
 from sources.indicator_config import load_project_config
 from tests.sources.census_replay_server import CensusReplayServer
@@ -24,9 +26,13 @@ def test_census_api_raw_live_lands_every_response_and_parses_like_the_snapshot(
     config = load_project_config(CONFIG_DIR)
     calls = plan_requests(config.indicator_variables, config.census_datasets)
     warehouse = tmp_path / "warehouse.duckdb"
-    with CensusReplayServer(snapshot_dir, accepted_key=KEY) as server:
+    with CensusReplayServer(snapshot_dir, accepted_key=KEY) as server, dg.instance_for_test() as instance:
+        # every configured vintage in one run, as `sdoh refresh` lands a partitioned source
+        sync_configured_partitions(instance, CONFIG_DIR)
         result = dg.materialize(
             [census_api_raw],
+            instance=instance,
+            tags=partition_range_tags(instance.get_dynamic_partitions(CENSUS_API.name)),
             resources={
                 "sdoh": SdohSources(
                     snapshot_dir=str(snapshot_dir),

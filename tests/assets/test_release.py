@@ -110,7 +110,8 @@ def test_releases_diff_of_two_real_releases_says_what_changed_per_indicator_and_
     out = capsys.readouterr().out
     assert f"diff {first.release_id} -> {second.release_id}" in out
     assert "geographies" in out and "CHANGED" in out
-    lines = {tuple(line.split()[:2]): line.split()[2:6] for line in out.splitlines() if line.startswith("  ")}
+    rows = [line.split() for line in out.splitlines() if line.startswith("  ")]
+    lines = {tuple(r[:2]): r[2:6] for r in rows if len(r) >= 6}  # indicator, geo_type, added, removed, changed, same
     added, removed, _, _ = map(lambda s: int(s.replace(",", "")), lines[("population", "neighborhood")])
     assert added > 0 and removed > 0
     aiannh = [v for k, v in lines.items() if k[1] == "aiannh"]
