@@ -8,8 +8,9 @@ snapshot, the working data and the published files live. It lives in ``assets/``
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 CONFIG_DIR = PROJECT_ROOT / "config"
@@ -36,6 +37,13 @@ class Settings:
     config_dir: Path = CONFIG_DIR
     census_geo_base_url: str = "https://www2.census.gov"
     writer_lock_wait_seconds: float = 1800.0
+    alert_file: Path | None = None  # None: <data_dir>/alerts.jsonl (see alerts_path)
+    alert_webhook_url: str | None = field(default=None, repr=False)  # may carry a token in its path or query
+
+    @property
+    def alerts_path(self) -> Path:
+        """Where the run-failure sensor appends its alerts (one JSON object per line)."""
+        return self.alert_file or self.data_dir / "alerts.jsonl"
 
     @property
     def warehouse_path(self) -> Path:
@@ -61,6 +69,7 @@ def settings_from_env(environ: dict[str, str] | None = None) -> Settings:
     mode = env.get("SDOH_MODE", "snapshot").strip().lower() or "snapshot"
     if mode not in MODES:
         raise SettingsError(f"SDOH_MODE must be one of {MODES}, got {mode!r}")
+    alert_file = (env.get("SDOH_ALERT_FILE") or "").strip()
     return Settings(
         snapshot_dir=_resolve(env.get("SDOH_SNAPSHOT_DIR") or "../shared/data"),
         data_dir=_resolve(env.get("SDOH_DATA_DIR") or "data"),
@@ -69,7 +78,29 @@ def settings_from_env(environ: dict[str, str] | None = None) -> Settings:
         config_dir=_resolve(env.get("SDOH_CONFIG_DIR") or str(CONFIG_DIR)),
         census_geo_base_url=(env.get("SDOH_CENSUS_GEO_BASE_URL") or "https://www2.census.gov").rstrip("/"),
         writer_lock_wait_seconds=_seconds(env, "SDOH_WRITER_LOCK_WAIT", 1800.0),
+        alert_file=_alert_file(alert_file) if alert_file else None,
+        alert_webhook_url=_webhook_url(env, "SDOH_ALERT_WEBHOOK_URL"),
     )
+
+
+def _alert_file(value: str) -> Path:
+    path = _resolve(value)
+    if path.is_dir():
+        raise ValueError(f"SDOH_ALERT_FILE must be a file to append alerts to, got the folder {str(path)!r}")
+    return path
+
+
+def _webhook_url(env, name: str) -> str | None:
+    """An http(s) URL with a host, or None. The value is never repeated in the error: it may hold a token."""
+    value = (env.get(name) or "").strip()
+    if not value:
+        return None
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(
+            f"{name} must be an http:// or https:// URL with a host (value not shown: it may hold a token)"
+        )
+    return value
 
 
 def _seconds(env, name: str, default: float) -> float:
