@@ -8,7 +8,8 @@ from typing import Any
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
-from assets.build_graph import ancestors, parents_by_asset
+from assets.asset_attributes import apply_attributes
+from assets.build_graph import ancestors, build_assets, parents_by_asset
 from assets.provenance import SOURCE_FILES_KEY
 from assets.publish.map_export import write_map_exports
 from assets.publish.publishing import AuditFailed, PublishOutcome, publish_from_warehouse
@@ -194,6 +195,11 @@ def published_release(
             except AuditFailed as failed:
                 raise Refused(str(failed)) from None
     return _result(outcome, settings.published_dir, sources)
+
+
+# Owners, tags, kinds, code version and column docs (the `releases` table), as every other asset has them; its
+# inputs are the whole graph, whose sources it takes.
+[published_release] = apply_attributes([published_release], upstream=build_assets())
 
 
 def _provenance(con, sdoh: SdohSources, sources, checks, lineage) -> dict[str, Any]:
