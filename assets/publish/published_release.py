@@ -160,7 +160,7 @@ class PublishConfig(dg.Config):
     description=(
         "Write-audit-publish. Refuses unless every check of the graph passed on the latest materialization of its "
         "table and every upstream table is newer than its inputs (asked of the Dagster instance, so selecting this "
-        "asset alone cannot publish unchecked data). Stages data/published/releases/.incomplete-<id>/ (Parquet per "
+        "asset alone cannot publish unchecked data). Stages `data/published/releases/.incomplete-<id>/` (Parquet per "
         "table, manifest.json naming each upstream materialization, the checks on it, sha256 of every file and "
         "source), audits the staged tables (dbt_like_sql/audits/), then renames it into place and rebuilds "
         "data/published/sdoh_published.duckdb (latest + pinned releases) atomically. Content equal to the latest "
@@ -253,8 +253,25 @@ def _result(outcome: PublishOutcome, published_dir, sources) -> dg.MaterializeRe
             "source_files": len(sources),
             "acs_vintages": ", ".join(release.manifest.get("vintages", {}).get("acs", [])),
             "code_version": release.manifest["code_version"],
+            **_releases_table(published_dir / PUBLISHED_DB),
         }
     )
+
+
+def _releases_table(published_db) -> dict[str, Any]:
+    """The published file's `releases` table as it now is (the asset's own table: its columns, with their types, on
+    the asset page), read with a read-only connection as any reader does."""
+    import duckdb
+
+    con = duckdb.connect(str(published_db), read_only=True)
+    try:
+        columns = con.execute("describe releases").fetchall()
+    finally:
+        con.close()
+    return {
+        "dagster/table_name": "sdoh_published.main.releases",
+        "dagster/column_schema": dg.TableSchema(columns=[dg.TableColumn(c[0], type=str(c[1])) for c in columns]),
+    }
 
 
 def _source_files(context: dg.AssetExecutionContext) -> list[dict[str, str]]:

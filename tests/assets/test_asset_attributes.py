@@ -17,7 +17,7 @@ from pipelines.definitions import defs
 from tests.conftest import instance_at
 
 LAYERS = {"raw", "seed", "geography", "staging", "intermediate", "mart", "release"}
-SOURCES = {"census_api", "cdc_places", "cdc_svi", "hud_chas", "wa_doh", "census_geo", "config", "multiple"}
+SOURCES = set(load_attributes()["source_values"])
 PUBLISHED_PREFIX = "sdoh_published."
 
 
@@ -27,6 +27,7 @@ def _nodes():
 
 
 def test_every_asset_has_owners_tags_kinds_a_code_version_and_column_docs() -> None:
+    assert {"census_api", "cdc_places", "cdc_svi", "hud_chas", "wa_doh", "census_geo", "config", "multiple"} <= SOURCES
     nodes = _nodes()
     assert len(nodes) >= 44
     for node in nodes:
