@@ -12,6 +12,7 @@ from functools import cache
 
 import dagster as dg
 
+from assets.asset_attributes import apply_attributes
 from assets.geographies.xwalk_tract_areas import xwalk_tract_areas
 from assets.seeds.config_seeds import config_seeds
 from assets.settings import SQL_DIR
@@ -21,7 +22,9 @@ from assets.sql_models import build_model_assets
 
 @cache
 def build_assets() -> tuple[dg.AssetsDefinition, ...]:
-    return (*SOURCE_ASSETS, config_seeds, xwalk_tract_areas, *build_model_assets(SQL_DIR))
+    """Every asset but the release, with owners, tags, kinds, group, code version and column docs applied
+    (``assets/asset_attributes.py``)."""
+    return tuple(apply_attributes([*SOURCE_ASSETS, config_seeds, xwalk_tract_areas, *build_model_assets(SQL_DIR)]))
 
 
 def parents_by_asset() -> dict[dg.AssetKey, frozenset[dg.AssetKey]]:

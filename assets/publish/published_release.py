@@ -8,7 +8,8 @@ from typing import Any
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
-from assets.build_graph import ancestors, parents_by_asset
+from assets.asset_attributes import apply_attributes
+from assets.build_graph import ancestors, build_assets, parents_by_asset
 from assets.provenance import SOURCE_FILES_KEY
 from assets.publish.map_export import write_map_exports
 from assets.publish.publishing import AuditFailed, PublishOutcome, publish_from_warehouse
@@ -160,7 +161,7 @@ class PublishConfig(dg.Config):
     description=(
         "Write-audit-publish. Refuses unless every check of the graph passed on the latest materialization of its "
         "table and every upstream table is newer than its inputs (asked of the Dagster instance, so selecting this "
-        "asset alone cannot publish unchecked data). Stages data/published/releases/.incomplete-<id>/ (Parquet per "
+        "asset alone cannot publish unchecked data). Stages `data/published/releases/.incomplete-<id>/` (Parquet per "
         "table, manifest.json naming each upstream materialization, the checks on it, sha256 of every file and "
         "source), audits the staged tables (dbt_like_sql/audits/), then renames it into place and rebuilds "
         "data/published/sdoh_published.duckdb (latest + pinned releases) atomically. Content equal to the latest "
@@ -195,6 +196,11 @@ def published_release(
             except AuditFailed as failed:
                 raise Refused(str(failed)) from None
     return _result(outcome, settings.published_dir, sources)
+
+
+# Owners, tags, kinds, code version and column docs (the `releases` table), as every other asset has them; its
+# inputs are the whole graph, whose sources it takes.
+[published_release] = apply_attributes([published_release], upstream=build_assets())
 
 
 def _provenance(con, sdoh: SdohSources, sources, checks, lineage) -> dict[str, Any]:
@@ -248,8 +254,25 @@ def _result(outcome: PublishOutcome, published_dir, sources) -> dg.MaterializeRe
             "source_files": len(sources),
             "acs_vintages": ", ".join(release.manifest.get("vintages", {}).get("acs", [])),
             "code_version": release.manifest["code_version"],
+            **_releases_table(published_dir / PUBLISHED_DB),
         }
     )
+
+
+def _releases_table(published_db) -> dict[str, Any]:
+    """The published file's `releases` table as it now is (the asset's own table: its columns, with their types, on
+    the asset page), read with a read-only connection as any reader does."""
+    import duckdb
+
+    con = duckdb.connect(str(published_db), read_only=True)
+    try:
+        columns = con.execute("describe releases").fetchall()
+    finally:
+        con.close()
+    return {
+        "dagster/table_name": "sdoh_published.main.releases",
+        "dagster/column_schema": dg.TableSchema(columns=[dg.TableColumn(c[0], type=str(c[1])) for c in columns]),
+    }
 
 
 def _source_files(context: dg.AssetExecutionContext) -> list[dict[str, str]]:
