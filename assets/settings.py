@@ -86,7 +86,7 @@ def settings_from_env(environ: dict[str, str] | None = None) -> Settings:
 def _alert_file(value: str) -> Path:
     path = _resolve(value)
     if path.is_dir():
-        raise ValueError(f"SDOH_ALERT_FILE must be a file to append alerts to, got the folder {str(path)!r}")
+        raise SettingsError(f"SDOH_ALERT_FILE must be a file to append alerts to, got the folder {str(path)!r}")
     return path
 
 
@@ -97,7 +97,7 @@ def _webhook_url(env, name: str) -> str | None:
         return None
     parts = urlsplit(value)
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ValueError(
+        raise SettingsError(
             f"{name} must be an http:// or https:// URL with a host (value not shown: it may hold a token)"
         )
     return value
