@@ -25,7 +25,6 @@ from assets.settings import PROJECT_ROOT
 
 LOCATION_NAME = "sdoh_equity"  # as workspace.yaml and pyproject.toml [tool.dagster] name it
 DEFINITIONS_MODULE = "pipelines.definitions"
-IMPLICIT_ASSET_JOB = "__ASSET_JOB"  # the job the UI materializes an asset selection with
 
 
 @dataclass

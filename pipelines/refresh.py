@@ -26,7 +26,6 @@ from assets.source_registry import REFRESHABLE_SOURCES
 from pipelines.launch import CodeLocationRuns, PlannedRun, RunOutcome, partition_range_tags
 
 MAIN_JOB = "build_and_publish_release"
-IMPLICIT_ASSET_JOB = "__ASSET_JOB"
 
 
 class RefreshError(ValueError):
@@ -50,20 +49,21 @@ def plan_refresh(
         raise RefreshError("--vintage needs --source (a vintage belongs to one source)")
     if source is None:
         independent, dependent = _full_refresh_selections()
-        runs = [PlannedRun("land geographies and config, build what needs no vintage", IMPLICIT_ASSET_JOB, independent)]
+        # Named jobs with asset subsets (as "materialize selected" on a job's page), so the runs page says what each was.
+        runs = [PlannedRun("land geographies and config, build what needs no vintage", MAIN_JOB, independent)]
         for part in PARTITIONED_SOURCES:
             keys = instance.get_dynamic_partitions(part.name)
             runs.append(
                 PlannedRun(
                     f"land {part.source} {_span(keys)}",
-                    IMPLICIT_ASSET_JOB,
+                    f"refresh_{part.source}",
                     frozenset({dg.AssetKey(part.asset_name)}),
                     partition_range_tags(keys),
                 )
             )
         return [
             *runs,
-            PlannedRun("build and publish", IMPLICIT_ASSET_JOB, dependent, run_config=publish_config(accept_row_drops)),
+            PlannedRun("build and publish", MAIN_JOB, dependent, run_config=publish_config(accept_row_drops)),
         ]
     if source not in REFRESHABLE_SOURCES:
         raise RefreshError(f"--source must be one of {', '.join(REFRESHABLE_SOURCES)}; got {source!r}")

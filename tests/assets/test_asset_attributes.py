@@ -13,8 +13,10 @@ import pytest
 from assets import asset_attributes
 from assets.asset_attributes import COLUMN_SCHEMA, TABLE_NAME, apply_attributes, code_version, load_attributes
 from assets.settings import PROJECT_ROOT
-from pipelines.definitions import defs
+from pipelines.definitions import build_definitions
 from tests.conftest import instance_at
+
+defs = build_definitions()
 
 LAYERS = {"raw", "seed", "geography", "staging", "intermediate", "mart", "release"}
 SOURCES = set(load_attributes()["source_values"])

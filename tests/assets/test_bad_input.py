@@ -123,7 +123,8 @@ def _assert_check_blocked(result, source: str, checked: str) -> None:
     evaluations = _check_evaluations(result)
     evaluation = evaluations[f"{checked}:gx_{checked}"]
     assert not evaluation.passed and evaluation.severity == dg.AssetCheckSeverity.ERROR
-    assert [k for k, e in evaluations.items() if not e.passed] == [f"{checked}:gx_{checked}"], "another check failed"
+    failed = [k for k, e in evaluations.items() if not e.passed and not k.endswith(":newest_vintage_is_recent")]
+    assert failed == [f"{checked}:gx_{checked}"], "another check failed"  # (freshness warns by date, not data)
     assert checked in assets_materialized(result)
     after = {staging, DOWNSTREAM} if checked == raw else {DOWNSTREAM}
     assert not after & steps_started(result), "a step downstream of the failed blocking check ran"

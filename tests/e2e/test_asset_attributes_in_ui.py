@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from pipelines.definitions import defs
+from pipelines.definitions import build_definitions
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e")]
 
@@ -26,7 +26,7 @@ QUERY = """
 
 def test_the_ui_serves_every_assets_attributes(webserver) -> None:
     served = {"/".join(n["assetKey"]["path"]): n for n in webserver.graphql(QUERY)["assetNodes"]}
-    graph = defs.resolve_asset_graph()
+    graph = build_definitions().resolve_asset_graph()
     expected = {k.to_user_string(): graph.get(k) for k in graph.get_all_asset_keys()}
     assert served.keys() == expected.keys()
     for name, node in served.items():
@@ -41,6 +41,6 @@ def test_the_ui_serves_every_assets_attributes(webserver) -> None:
         assert (tags["layer"], tags["source"]) == (defined.tags["layer"], defined.tags["source"]), name
         # the stored run built every asset from the code it now has (the UI would say "code version changed")
         [materialization] = node["assetMaterializations"]
-        assert materialization["runId"] == webserver.run_id, name
+        assert materialization["runId"] in webserver.run_ids, name
         recorded = {t["key"]: t["value"] for t in materialization["tags"]}
         assert recorded.get("dagster/code_version") == defined.code_version, name

@@ -136,7 +136,8 @@ def test_asset_graph_asset_checks_and_runs_pages(browser, webserver) -> None:
     assert "Global asset lineage" in graph
     missing = [g for g in GROUPS if not re.search(rf"\b{g}\b", graph)]
     assert not missing, f"groups missing from the graph: {missing}; see {pages['asset_graph'].screenshot}"
-    assert "…" not in graph, "a label of the default graph view is cut short"
+    # ("Materialize all…" is the UI's button that opens the partition dialog, not a label)
+    assert "…" not in graph.replace("Materialize all…", ""), "a label of the default graph view is cut short"
 
     checks = pages["asset_checks"].text()
     assert "stg_census_api__estimates" in checks

@@ -84,7 +84,8 @@ def _assert_stopped_and_explained(
     [log_line] = [line for line in last if line.startswith("full log: ")]
     log = Path(log_line.removeprefix("full log: "))
     assert log.parent == tmp_path / "data" / "logs" and log.is_file()
-    assert f"full log: {log}" in run.stdout.splitlines()[1], "the log's path is said at the start too"
+    starts = [line for line in run.stdout.splitlines() if line.startswith("run ") and f"log {log})" in line]
+    assert starts, "the log's path is said when its run starts too"
     text = log.read_text()
     assert " DEBUG " in text and " INFO " in text and "STEP_FAILURE" in text
     releases = tmp_path / "data" / "published" / "releases"

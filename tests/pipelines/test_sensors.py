@@ -25,12 +25,14 @@ import pytest
 
 from assets.partitions import BY_SOURCE, sync_configured_partitions
 from assets.settings import CONFIG_DIR, settings_from_env
-from pipelines.definitions import defs, refresh_jobs
+from pipelines.definitions import build_definitions, refresh_jobs
 from pipelines.sensors import FAILURE_SENSOR, build_sensors, plan_vintages, read_cursor
 from sources.core.errors import SourceError
 from sources.core.vintages import FoundVintage
 from tests.sources.census_replay_server import CannedResponse, CensusReplayServer, catalog_from_snapshot
 from tests.sources.loopback import start_loopback, stop_loopback
+
+defs = build_definitions()
 
 KEY = "sensor-test-key-5150"
 NEW_VINTAGE_SENSORS = {
