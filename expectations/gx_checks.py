@@ -167,7 +167,7 @@ def run_suite(suite: dict[str, Any], frame: Any, parameters: dict[str, list[Any]
     return SuiteOutcome(suite["name"], suite["meta"]["table"], len(frame), outcomes)
 
 
-def _check_result(outcome: SuiteOutcome) -> dg.AssetCheckResult:
+def _check_result(outcome: SuiteOutcome, key: dg.AssetCheckKey | None = None) -> dg.AssetCheckResult:
     failed = outcome.failed
     critical = outcome.critical_failures
     metadata: dict[str, Any] = {
@@ -201,6 +201,8 @@ def _check_result(outcome: SuiteOutcome) -> dg.AssetCheckResult:
             ]
         )
     return dg.AssetCheckResult(
+        asset_key=key.asset_key if key else None,
+        check_name=key.name if key else None,
         passed=not failed,
         severity=dg.AssetCheckSeverity.ERROR if critical else dg.AssetCheckSeverity.WARN,
         metadata=metadata,
@@ -323,12 +325,23 @@ def build_suite_check(path: Path) -> dg.AssetChecksDefinition:
     deps = list(dict.fromkeys(dg.AssetKey(t.split(".")[-1]) for t in tables if t.split(".")[-1] != meta["asset"]))
     source = f"query {query_file} (" + meta["table"] + ")" if query_file else meta["table"]
 
-    @dg.asset_check(
-        asset=dg.AssetKey(meta["asset"]),
-        name=f"gx_{suite['name']}",
-        blocking=True,
-        description=f"Great Expectations suite {path.name}: {meta.get('description', '')}",
-        additional_deps=deps,
+    key = dg.AssetCheckKey(dg.AssetKey(meta["asset"]), f"gx_{suite['name']}")
+
+    # A multi-asset check of one spec, not `@asset_check`: its output is named after the check. Dagster orders the
+    # blocking checks an asset's readers wait for by output name, and every `@asset_check` output is "result", so
+    # with several blocking checks on one table (int_source_estimates has four) the order, and with it the job's
+    # snapshot id, changed from one process to the next: the UI then called every run "a different version".
+    @dg.multi_asset_check(
+        specs=[
+            dg.AssetCheckSpec(
+                key.name,
+                asset=key.asset_key,
+                blocking=True,
+                description=f"Great Expectations suite {path.name}: {meta.get('description', '')}",
+                additional_deps=deps,
+            )
+        ],
+        name=f"{key.asset_key.to_python_identifier()}_{key.name}",  # the step key an `@asset_check` had
     )
     def _check(
         context: dg.AssetCheckExecutionContext, warehouse: DuckDBResource, sdoh: SdohSources
@@ -361,7 +374,7 @@ def build_suite_check(path: Path) -> dg.AssetChecksDefinition:
             (context.log.error if failure.severity == "critical" else context.log.warning)(
                 failure.message(suite["name"])
             )
-        return _check_result(outcome)
+        return _check_result(outcome, key)
 
     return _check
 

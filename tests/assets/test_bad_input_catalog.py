@@ -238,7 +238,11 @@ def test_broken_sum_identity_warns_without_blocking(bad_snapshot, snapshot_dir) 
     text = f"{evaluation.description} {evaluation.metadata}"
     assert "53033" in text and "B03002_001" in text and "sum_identities" in text
     assert "int_source_estimates" in assets_materialized(result)
-    blocking = [k for k, e in _check_evaluations(result).items() if not e.passed and k != IDENTITIES]
+    blocking = [
+        k
+        for k, e in _check_evaluations(result).items()
+        if not e.passed and k != IDENTITIES and not k.endswith(":newest_vintage_is_recent")  # by date, not data
+    ]
     assert blocking == [] and result.success
 
 

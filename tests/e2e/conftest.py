@@ -38,6 +38,7 @@ class Webserver:
     settings: Settings  # the copied working folder the webserver's code location reads
     run_ids: tuple[str, ...]  # the first release's runs (`sdoh refresh`'s), as stored in the copied instance
     log: Path
+    instance_ref: Any  # the webserver's Dagster instance (DAGSTER_HOME), for a test that adds a run to it
 
     @property
     def run_id(self) -> str:
@@ -119,7 +120,10 @@ def webserver(first_release, tmp_path_factory: pytest.TempPathFactory) -> Iterat
     url = f"http://127.0.0.1:{port}"
     try:
         _wait_until_ready(url, processes[0], log)
-        yield Webserver(url=url, settings=copied, run_ids=run.run_ids, log=log)
+        from dagster._core.instance.ref import InstanceRef
+
+        ref = InstanceRef.from_dir(str(home))
+        yield Webserver(url=url, settings=copied, run_ids=run.run_ids, log=log, instance_ref=ref)
     finally:
         for process in processes:
             _stop(process)

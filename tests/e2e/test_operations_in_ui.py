@@ -112,17 +112,28 @@ query Job($selector: PipelineSelector!) {
 """
 
 
-def test_refresh_runs_are_runs_of_the_code_location(webserver) -> None:
+def test_cli_runs_are_runs_of_the_code_location(webserver) -> None:
     """What makes the UI list a run in the timeline and re-execute it without "may be a different version": the
-    run's origin is this code location, and its job snapshot is the loaded job's (the job's own, or for an asset
-    subset, its parent's)."""
-    runs = webserver.graphql(RUNS, {"ids": list(webserver.run_ids)})["runsOrError"]["results"]
-    assert len(runs) == len(webserver.run_ids) == 6  # boundaries/config, four raw sources, build and publish
-    for run in runs:
-        assert run["repositoryOrigin"] == {
-            "repositoryLocationName": "sdoh_equity",
-            "repositoryName": "__repository__",
-        }, run
-        current = webserver.graphql(JOB, {"selector": {**REPOSITORY, "pipelineName": run["pipelineName"]}})
-        snapshot = current["pipelineOrError"]["pipelineSnapshotId"]
-        assert snapshot in (run["pipelineSnapshotId"], run["parentPipelineSnapshotId"]), run
+    run's origin is this code location, and its job snapshot is the loaded job's (for an asset subset, its
+    parent's). A run created the way `sdoh refresh` creates its runs (``pipelines.refresh.execute_plan``), with the
+    webserver's settings and instance, as `make run` and `make dev` share them."""
+    import io
+
+    import dagster as dg
+
+    from pipelines.launch import PlannedRun
+    from pipelines.refresh import execute_plan
+    from tests.conftest import settings_environment
+
+    planned = PlannedRun(
+        "land cdc_svi 2020", "refresh_cdc_svi", frozenset({dg.AssetKey("cdc_svi_raw")}), {"dagster/partition": "2020"}
+    )
+    out = io.StringIO()
+    with settings_environment(webserver.settings), dg.DagsterInstance.from_ref(webserver.instance_ref) as instance:
+        [outcome] = execute_plan(instance, [planned], webserver.settings.data_dir / "logs", out=out, err=out)
+    assert outcome.success, out.getvalue()[-3000:]
+    [run] = webserver.graphql(RUNS, {"ids": [outcome.run_id]})["runsOrError"]["results"]
+    assert run["repositoryOrigin"] == {"repositoryLocationName": "sdoh_equity", "repositoryName": "__repository__"}
+    assert run["pipelineName"] == "refresh_cdc_svi"
+    current = webserver.graphql(JOB, {"selector": {**REPOSITORY, "pipelineName": "refresh_cdc_svi"}})
+    assert current["pipelineOrError"]["pipelineSnapshotId"] == run["parentPipelineSnapshotId"], run
