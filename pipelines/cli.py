@@ -77,15 +77,17 @@ NoWait = Annotated[
 Live = Annotated[bool, typer.Option("--live", help="call the agencies' APIs for this command (same as SDOH_MODE=live)")]
 
 
+Source = Annotated[str | None, typer.Option("--source", help=f"refresh one source only: {', '.join(SOURCES)}")]
+Vintage = Annotated[
+    str | None, typer.Option("--vintage", help="with --source: one vintage only (e.g. 2018 for ACS 2014-2018)")
+]
+
+
 @app.command()
 @command
 def refresh(
-    source: Annotated[
-        str | None, typer.Option("--source", help=f"refresh one source only: {', '.join(SOURCES)}")
-    ] = None,
-    vintage: Annotated[
-        str | None, typer.Option("--vintage", help="refresh one vintage only (e.g. 2018 for ACS 2014-2018)")
-    ] = None,
+    source: Source = None,
+    vintage: Vintage = None,
     live: Live = False,
     accept_row_drops: AcceptRowDrops = False,
     no_wait: NoWait = False,
@@ -105,11 +107,21 @@ def refresh(
 
 @app.command()
 @command
-def release(live: Live = False, accept_row_drops: AcceptRowDrops = False, no_wait: NoWait = False) -> int:
-    """Alias of `sdoh refresh` (the whole graph): build everything and publish a release."""
+def release(
+    source: Source = None,
+    vintage: Vintage = None,
+    live: Live = False,
+    accept_row_drops: AcceptRowDrops = False,
+    no_wait: NoWait = False,
+) -> int:
+    """Alias of `sdoh refresh` (its older name), with the same options."""
+    if source is not None and source not in SOURCES:
+        raise CliError(f"unknown source {source!r}; one of: {', '.join(SOURCES)}", code=2)
     with mode_overridden("live" if live else None):
         settings = load_settings()
-        return run_refresh(settings, live=live, accept_row_drops=accept_row_drops, no_wait=no_wait)
+        return run_refresh(
+            settings, source=source, vintage=vintage, live=live, accept_row_drops=accept_row_drops, no_wait=no_wait
+        )
 
 
 @app.command()

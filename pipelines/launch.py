@@ -125,9 +125,15 @@ class CodeLocationRuns:
 
     def execute(self, run: dg.DagsterRun, on_record: Any = None) -> RunOutcome:
         """Execute a created run in this process; ``on_record(EventLogEntry)`` sees each event as it is stored."""
+        from dagster._core.definitions.reconstruct import ReconstructableJob
         from dagster._core.execution.api import execute_run
         from dagster._utils.hosted_user_process import recon_job_from_origin
 
+        # Dagster keeps the last job it reconstructed (an lru_cache on ReconstructableJob, keyed by module and job
+        # name, not by settings): drop it, so a process that runs with other SDOH_* settings than its previous run
+        # (the tests do) builds the job, and its resources, from the settings of now.
+        ReconstructableJob.get_definition.cache_clear()
+        ReconstructableJob.get_repository_definition.cache_clear()
         job = recon_job_from_origin(run.job_code_origin)
         tail = EventTail(self.instance, run.run_id, on_record) if on_record else None
         if tail:

@@ -116,6 +116,7 @@ def run_selection(
     selection: dg.AssetSelection,
     instance: dg.DagsterInstance | None = None,
     run_config: dict | None = None,
+    partition: str | None = None,
 ) -> dg.ExecuteInProcessResult:
     """Materialize only `selection` of the project's own Definitions, in process, as "materialize selected" in the
     UI does: the selected assets with their checks, and checks the selection names on unselected assets (these read
@@ -129,16 +130,19 @@ def run_selection(
         asset_selection=keys, asset_check_selection=selection.resolve_checks(graph)
     )
     if instance is not None:
-        tags = partition_tags(instance, settings, keys)
+        tags = partition_tags(instance, settings, keys, partition)
         return job.execute_in_process(instance=instance, raise_on_error=False, run_config=run_config, tags=tags)
     with dg.DagsterInstance.ephemeral() as fresh:
-        tags = partition_tags(fresh, settings, keys)
+        tags = partition_tags(fresh, settings, keys, partition)
         return job.execute_in_process(instance=fresh, raise_on_error=False, run_config=run_config, tags=tags)
 
 
-def partition_tags(instance: dg.DagsterInstance, settings: Settings, keys: set[dg.AssetKey]) -> dict[str, str]:
+def partition_tags(
+    instance: dg.DagsterInstance, settings: Settings, keys: set[dg.AssetKey], partition: str | None = None
+) -> dict[str, str]:
     """Tags that make a run of `keys` land every configured vintage of the one partitioned raw asset among them
-    (a run holds at most one partitioned asset), as `sdoh refresh` does."""
+    (a run holds at most one partitioned asset), as `sdoh refresh` does; or only `partition`, as
+    `sdoh refresh --source S --vintage V` does."""
     from assets.partitions import BY_ASSET, sync_configured_partitions
     from pipelines.launch import partition_range_tags
 
@@ -147,6 +151,8 @@ def partition_tags(instance: dg.DagsterInstance, settings: Settings, keys: set[d
         return {}
     assert len(partitioned) == 1, f"one run lands one partitioned source, not {[p.source for p in partitioned]}"
     sync_configured_partitions(instance, settings.config_dir)
+    if partition is not None:
+        return {"dagster/partition": partition}
     return partition_range_tags(instance.get_dynamic_partitions(partitioned[0].name))
 
 

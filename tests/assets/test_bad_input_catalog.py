@@ -59,8 +59,15 @@ IDENTITIES = "int_source_estimates:gx_int_source_estimates__identities"
 # ---------------------------------------------------------------------------------------------------- helpers
 
 
+# The vintage of every GENERATED bad file of a partitioned source below. A run re-lands only that vintage, as
+# `sdoh refresh --source S --vintage V` would: the copied warehouse keeps the other vintages' good rows, and
+# everything downstream is rebuilt from all of them.
+BAD_FILE_VINTAGE = {"census_api_raw": "2018", "cdc_places_raw": "2022", "cdc_svi_raw": "2022"}
+
+
 def _run(settings, *assets: str) -> dg.ExecuteInProcessResult:
-    return run_selection(settings, dg.AssetSelection.assets(*assets))
+    partition = next((BAD_FILE_VINTAGE[a] for a in assets if a in BAD_FILE_VINTAGE), None)
+    return run_selection(settings, dg.AssetSelection.assets(*assets), partition=partition)
 
 
 def _assert_stopped(result, where: str, *parts: str) -> str:

@@ -46,8 +46,9 @@ def _with_king_county_cell(snapshot_dir: Path, target: Path, column: str, value:
     return bad
 
 
-def _release(tmp_path: Path, snapshot: Path | None = None, **env: str) -> subprocess.CompletedProcess:
-    """The real command, as `make run` calls it, on a working folder and Dagster instance of this test's own."""
+def _release(tmp_path: Path, snapshot: Path | None = None, *options: str, **env: str) -> subprocess.CompletedProcess:
+    """The real command (``release``, as `make run` calls it, with `options`), on a working folder and Dagster
+    instance of this test's own."""
     environ = {
         **os.environ,
         "SDOH_DATA_DIR": str(tmp_path / "data"),
@@ -59,7 +60,7 @@ def _release(tmp_path: Path, snapshot: Path | None = None, **env: str) -> subpro
     }
     environ.pop("SDOH_CONFIG_DIR", None)
     return subprocess.run(
-        [sys.executable, "-m", "pipelines.cli", "release"],
+        [sys.executable, "-m", "pipelines.cli", "release", *options],
         cwd=PROJECT_ROOT,
         env=environ,
         capture_output=True,
@@ -285,19 +286,21 @@ def test_the_projects_env_file_is_read_and_the_environment_wins(tmp_path: Path, 
 def test_failed_blocking_check_ends_the_run_naming_asset_record_field_and_value(
     first_release, snapshot_dir: Path, tmp_path: Path
 ):
-    """End to end, on a COPY of the working folder the main job left (its release, warehouse and Dagster instance):
-    King County's 2018 median household income MOE written -784. It parses; the blocking Great Expectations check on
-    stg_census_api__estimates fails; everything downstream is skipped while the sources it does not feed are still
-    read and checked; published_release never runs; every byte of the published folder stays as it was. The run's
-    last lines give the check's own failures (table, column, record with its source file, value), then the log and
-    that nothing was published."""
+    """End to end, on a COPY of the working folder the main job left (its release and warehouse): King County's 2018
+    median household income MOE written -784, and the ACS 2014-2018 vintage refreshed alone
+    (`release --source census_api --vintage 2018`, one run of refresh_census_api). It parses; the blocking Great
+    Expectations check on stg_census_api__estimates fails; everything downstream is skipped; nothing that does not
+    depend on the Census API runs at all; published_release never runs; every byte of the published folder stays
+    as it was. The run's last lines give the check's own failures (table, column, record with its source file,
+    value), then the log and that nothing was published."""
     settings, results = first_release
     assert all(r.success for r in results), "the main job failed on the real snapshot"
     copy = copy_working_state(settings, tmp_path / "data")
     before = published_hashes(copy.published_dir)
     bad = _with_king_county_cell(snapshot_dir, tmp_path / "snapshot", "B19013_001M", "-784")
-    run = _release(tmp_path, bad)
+    run = _release(tmp_path, bad, "--source", "census_api", "--vintage", "2018")
     tail, _ = _assert_stopped_and_explained(run, tmp_path, published_before=before)
+    assert re.search(r"^run 1/1: refresh census_api 2018 \(\d+ steps", run.stdout, re.MULTILINE), run.stdout[:2000]
     check = "stg_census_api__estimates:gx_stg_census_api__estimates"
     assert f"check {check} failed" in tail
     assert (
@@ -307,8 +310,9 @@ def test_failed_blocking_check_ends_the_run_naming_asset_record_field_and_value(
     ) in tail
     assert re.search(r"^\[\s*\d+/\d+\] check gx_stg_census_api__estimates\s+FAILED\s", run.stdout, re.MULTILINE)
     assert re.search(r"^\[\s*\d+/\d+\] stg_census_api__estimates\s+ok\s", run.stdout, re.MULTILINE)
+    assert re.search(r"^\[\s*\d+/\d+\] census_api_raw\s+ok\s.*\d rows$", run.stdout, re.MULTILINE)  # one vintage
     for unaffected in ("cdc_places_raw", "hud_chas_raw", "stg_cdc_svi__estimates", "geo_boundaries"):
-        assert re.search(rf"^\[\s*\d+/\d+\] {unaffected}\s+ok\s", run.stdout, re.MULTILINE), unaffected
+        assert not re.search(rf"^\[\s*\d+/\d+\] {unaffected}\s", run.stdout, re.MULTILINE), unaffected
     for skipped in ("int_source_estimates", "fct_indicator_values", "published_release"):
         assert not re.search(rf"^\[\s*\d+/\d+\] {skipped}\s", run.stdout, re.MULTILINE), skipped
 
