@@ -130,3 +130,27 @@ def sync_configured_partitions(instance: dg.DagsterInstance, config_dir: Path) -
             instance.add_dynamic_partitions(definition.name, new)
             added[source] = new
     return added
+
+
+def run_partition_keys(
+    tags: dict[str, str], instance: dg.DagsterInstance, source: SourcePartitions
+) -> list[str] | None:
+    """The partition keys of ``source`` a run covers, from its tags (one key, or a range of a single-run backfill);
+    None when the run is not partitioned."""
+    if "dagster/partition" in tags:
+        return [tags["dagster/partition"]]
+    start, end = tags.get("dagster/asset_partition_range_start"), tags.get("dagster/asset_partition_range_end")
+    if start is None or end is None:
+        return None
+    keys = instance.get_dynamic_partitions(source.name)
+    if start not in keys or end not in keys:
+        return None
+    return keys[keys.index(start) : keys.index(end) + 1]
+
+
+def one_vintage_tags(key: str) -> dict[str, str]:
+    """Run tags that land one partition: a range of one key, not Dagster's ``dagster/partition`` tag. In a run tagged
+    with one partition, Dagster records the checks of the unpartitioned assets downstream (the refresh jobs hold
+    them) against that partition, so they would not count as checks of the tables just built, and the publish step
+    would refuse them (seen: "checked an older materialization")."""
+    return {"dagster/asset_partition_range_start": key, "dagster/asset_partition_range_end": key}

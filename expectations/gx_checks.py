@@ -360,13 +360,17 @@ def build_suite_check(path: Path) -> dg.AssetChecksDefinition:
                 frame = cursor.execute((PROJECT_ROOT / query_file).read_text()).df()
                 cursor.close()
             else:
-                present = {r[0] for r in con.execute(f"describe {meta['table']}").fetchall()}
+                table, scope = _checked_scope(con, context, meta["asset"], meta["table"])
+                present = {r[0] for r in con.execute(f"describe {table}").fetchall()}
                 select = ", ".join(f'"{c}"' for c in columns if c in present)
-                frame = con.execute(f"select {select} from {meta['table']}").df()
+                frame = con.execute(f"select {select} from {table}").df()
             parameters = _parameters(con, suite)
-            finite = finite_outcome(con, meta["table"], list(meta.get("record_columns") or []))
+            finite = finite_outcome(
+                con, table if not query_file else meta["table"], list(meta.get("record_columns") or [])
+            )
         context.log.info(
-            f"validating {len(frame):,} rows of {source} against {len(suite['expectations'])} expectations"
+            f"validating {len(frame):,} rows of {source}{scope if not query_file else ''} against "
+            f"{len(suite['expectations'])} expectations"
         )
         outcome = run_suite(suite, frame, parameters)
         outcome.outcomes.insert(0, finite)
@@ -377,6 +381,29 @@ def build_suite_check(path: Path) -> dg.AssetChecksDefinition:
         return _check_result(outcome, key)
 
     return _check
+
+
+def _checked_scope(con: Any, context: Any, asset: str, table: str) -> tuple[str, str]:
+    """The rows a check validates: the whole table, or, for a vintage-partitioned raw table, the partitions this run
+    landed (a temporary view). Every row of such a table was validated in the run that landed it, and its suite's
+    expectations are per row or per key within a vintage, so validating the other vintages again proves nothing new
+    and would make a one-vintage refresh pay for all of them."""
+    from assets.partitions import BY_ASSET, run_partition_keys
+
+    source = BY_ASSET.get(asset)
+    if source is None:
+        return table, ""
+    # only when this run landed the table: then the run's partition tags are the table's (one partitioned asset a run)
+    [latest] = context.instance.fetch_materializations(dg.AssetKey(asset), limit=1).records or [None]
+    keys = run_partition_keys(context.run.tags, context.instance, source)
+    if latest is None or latest.run_id != context.run.run_id or not keys:
+        return table, ""
+    values = ", ".join("'" + source.row_value(k).replace("'", "''") + "'" for k in keys)  # a view takes no parameters
+    con.execute(
+        f"create or replace temp view gx_checked_partitions as select * from {table} "
+        f"where {source.row_column} in ({values})"
+    )
+    return "gx_checked_partitions", f" (partitions landed by this run: {', '.join(keys)})"
 
 
 def suite_check_keys(suite_dir: Path) -> list[dg.AssetCheckKey]:

@@ -20,7 +20,7 @@ from typing import TextIO
 
 import dagster as dg
 
-from assets.partitions import BY_SOURCE, PARTITIONED_SOURCES, sync_configured_partitions
+from assets.partitions import BY_SOURCE, PARTITIONED_SOURCES, one_vintage_tags, sync_configured_partitions
 from assets.settings import Settings
 from assets.source_registry import REFRESHABLE_SOURCES
 from pipelines.launch import CodeLocationRuns, PlannedRun, RunOutcome, partition_range_tags
@@ -76,7 +76,7 @@ def plan_refresh(
     if vintage:
         if vintage not in instance.get_dynamic_partitions(part.name):
             instance.add_dynamic_partitions(part.name, [vintage])
-        tags = {"dagster/partition": vintage}
+        tags = one_vintage_tags(vintage)
         label = f"refresh {source} {vintage}"
     else:
         keys = instance.get_dynamic_partitions(part.name)

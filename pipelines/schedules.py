@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dagster as dg
 
-from assets.partitions import BY_SOURCE
+from assets.partitions import BY_SOURCE, one_vintage_tags
 from assets.settings import CONFIG_DIR
 from sources.core.config_io import load_yaml
 
@@ -32,7 +32,8 @@ def _schedule(source: str, spec: dict, job: dg.UnresolvedAssetJobDefinition) -> 
         if not keys:
             return dg.SkipReason(f"no {partitions.label} is known yet: run `sdoh refresh` or the new-data sensor first")
         newest = max(keys)
-        return dg.RunRequest(run_key=None, partition_key=newest, tags={"trigger": "release_calendar"})
+        # tags, not partition_key: see assets/partitions.py one_vintage_tags
+        return dg.RunRequest(run_key=None, tags={**one_vintage_tags(newest), "trigger": "release_calendar"})
 
     return schedule
 

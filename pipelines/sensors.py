@@ -35,7 +35,7 @@ from typing import Any
 
 import dagster as dg
 
-from assets.partitions import BY_SOURCE, SourcePartitions
+from assets.partitions import BY_SOURCE, SourcePartitions, one_vintage_tags
 from assets.settings import CONFIG_DIR, settings_from_env
 from pipelines.alerts import append_alert, post_alert
 from pipelines.discovery import discover
@@ -147,8 +147,8 @@ def evaluate_new_vintages(context: dg.SensorEvaluationContext, partitions: Sourc
     requests = [
         dg.RunRequest(
             run_key=f"{source}:{v.key}:{v.fingerprint}",
-            partition_key=v.key,
             tags={
+                **one_vintage_tags(v.key),  # not partition_key: see assets/partitions.py one_vintage_tags
                 "sdoh/trigger": f"new_{source}_vintages",
                 "sdoh/vintage_state": "new" if v in plan.new else "changed",
                 "sdoh/fingerprint": v.fingerprint,

@@ -121,12 +121,13 @@ def test_cli_runs_are_runs_of_the_code_location(webserver) -> None:
 
     import dagster as dg
 
+    from assets.partitions import one_vintage_tags
     from pipelines.launch import PlannedRun
     from pipelines.refresh import execute_plan
     from tests.conftest import settings_environment
 
     planned = PlannedRun(
-        "land cdc_svi 2020", "refresh_cdc_svi", frozenset({dg.AssetKey("cdc_svi_raw")}), {"dagster/partition": "2020"}
+        "land cdc_svi 2020", "refresh_cdc_svi", frozenset({dg.AssetKey("cdc_svi_raw")}), one_vintage_tags("2020")
     )
     out = io.StringIO()
     with settings_environment(webserver.settings), dg.DagsterInstance.from_ref(webserver.instance_ref) as instance:

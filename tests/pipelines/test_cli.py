@@ -407,3 +407,25 @@ def test_user_error_keeps_a_lone_dagster_error(message: str) -> None:
         f"dagster._core.errors.DagsterInvariantViolationError: {message}\n", [], "DagsterInvariantViolationError"
     )
     assert user_error(only) == ("DagsterInvariantViolationError", message)
+
+
+def test_one_vintage_is_landed_as_a_range_of_one_key(tmp_path: Path) -> None:
+    """`refresh --source S --vintage V` (and the sensors and schedules) tag the run with a partition range of one
+    key, never `dagster/partition`: in a run tagged with one partition, Dagster records the checks of the
+    unpartitioned assets the refresh job rebuilds against that partition, and the publish step then refuses them as
+    "checked an older materialization" (seen with `refresh --source cdc_svi --vintage 2022`)."""
+    from assets.settings import settings_from_env
+    from pipelines.refresh import plan_refresh
+
+    settings = settings_from_env({"SDOH_DATA_DIR": str(tmp_path / "data")})
+    with dg.instance_for_test() as instance:
+        [run] = plan_refresh(instance, settings, source="cdc_svi", vintage="2022")
+        assert run.job_name == "refresh_cdc_svi" and run.asset_selection is None
+        assert dict(run.tags) == {
+            "dagster/asset_partition_range_start": "2022",
+            "dagster/asset_partition_range_end": "2022",
+        }
+        # a vintage the instance does not know yet becomes a partition (lands no rows unless config uses it)
+        [run] = plan_refresh(instance, settings, source="census_api", vintage="2024")
+        assert "2024" in instance.get_dynamic_partitions("census_api_vintage")
+        assert "dagster/partition" not in run.tags

@@ -184,7 +184,7 @@ def test_snapshot_sensor_adds_a_new_vintage_folder_once(
     (copy / "census_api" / "2024").symlink_to(snapshot_dir / "census_api" / "2024")
     second = evaluate(name, instance, first.cursor)
     [request] = second.run_requests
-    assert request.partition_key == "2024"
+    assert request.tags["dagster/asset_partition_range_start"] == "2024"
     assert request.job_name in (None, "refresh_census_api")  # the sensor's one job
     assert defs.resolve_sensor_def(name).job_name == "refresh_census_api"
     fingerprint = read_cursor(second.cursor)["snapshot"]["2024"]
@@ -218,7 +218,9 @@ def test_snapshot_sensor_reruns_a_vintage_whose_file_changed(
     link.symlink_to(corrected)
     second = evaluate(name, instance, first.cursor)
     [request] = second.run_requests
-    assert request.partition_key == "2022" and request.tags["sdoh/vintage_state"] == "changed"
+    assert (
+        request.tags["dagster/asset_partition_range_end"] == "2022" and request.tags["sdoh/vintage_state"] == "changed"
+    )
     assert not second.dynamic_partitions_requests  # already a partition
     assert request.run_key != f"cdc_svi:2022:{read_cursor(first.cursor)['snapshot']['2022']}"
     assert evaluate(name, instance, second.cursor).run_requests == []
@@ -249,7 +251,7 @@ def test_live_census_sensor_adds_the_vintage_the_catalog_lists(
     partitions = BY_SOURCE["census_api"].name
     first = evaluate(name, instance)
     [request] = first.run_requests
-    assert request.partition_key == "2024" and request.tags["sdoh/mode"] == "live"
+    assert request.tags["dagster/asset_partition_range_start"] == "2024" and request.tags["sdoh/mode"] == "live"
     [added] = first.dynamic_partitions_requests
     assert list(added.partition_keys) == ["2024"]
     apply_partitions(instance, first)
