@@ -9,10 +9,14 @@ DEV_PORT ?= 3000
 
 .PHONY: run test lint format dev validate install clean-data
 
+# uv (pinned) installs the project's pinned dependencies: the same resolution as pip, in about 10 s instead of about
+# a minute on these 2-core machines (parallel downloads and installs), which CI pays on every clean clone.
+UV_VERSION := 0.13.9
+
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e ".[dev]"
+	$(BIN)/pip install --quiet uv==$(UV_VERSION)
+	$(BIN)/uv pip install --quiet --python $(BIN)/python -e ".[dev]"
 	touch $@
 
 install: $(BIN)/.installed
