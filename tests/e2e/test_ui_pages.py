@@ -110,6 +110,16 @@ def render_pages(pages: dict[str, str]) -> dict[str, Page]:
 
 @pytest.fixture(scope="module")
 def browser() -> str:
+    # .ci/run installs chromium while the tests run and touches this file when apt-get is done (or failed)
+    ready = os.environ.get("SDOH_BROWSER_READY_FILE")
+    if ready:
+        deadline = time.monotonic() + 600
+        while not Path(ready).exists() and time.monotonic() < deadline:
+            time.sleep(1)
+        if Path(ready).is_file() and Path(ready).read_text().strip() not in ("", "0"):
+            pytest.fail(
+                f"installing chromium failed (apt-get exit {Path(ready).read_text().strip()}); see .ci/run's log"
+            )
     if not Path(CHROMIUM).is_file():
         if os.environ.get("CI"):
             pytest.fail(f"chromium is missing at {CHROMIUM}: .ci/run installs it (apt-get install chromium)")
