@@ -35,7 +35,8 @@ GRAPH_FIXTURES = {"first_release", "approved_run"}
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Group the approved_run tests, and order the session so the two workers never wait for each other: the
     approved_run group first (its worker builds the whole graph, then the second run), then every test that needs
-    no whole-graph run (the other worker runs them meanwhile), then the tests that read the first run."""
+    no whole-graph run (the other worker runs them meanwhile), then the tests that read the first run, the
+    webserver's first."""
 
     def needs(item: pytest.Item) -> set[str]:
         return GRAPH_FIXTURES & set(getattr(item, "fixturenames", ()))
@@ -43,7 +44,17 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if GROUPED_FIXTURES & needs(item):
             item.add_marker(pytest.mark.xdist_group("approved_run"))
-    items.sort(key=lambda item: 0 if GROUPED_FIXTURES & needs(item) else (2 if needs(item) else 1))
+
+    def rank(item: pytest.Item) -> int:
+        if GROUPED_FIXTURES & needs(item):
+            return 0
+        if not needs(item):
+            return 1
+        # the browser/GraphQL chain (one group: a webserver, then its tests) first among the graph tests, so it
+        # does not end the session alone on one worker while the other is idle
+        return 2 if "webserver" in getattr(item, "fixturenames", ()) else 3
+
+    items.sort(key=rank)
 
 
 @pytest.fixture(scope="session")
