@@ -139,7 +139,7 @@ def run_partition_keys(
     None when the run is not partitioned."""
     if "dagster/partition" in tags:
         return [tags["dagster/partition"]]
-    start, end = tags.get("dagster/asset_partition_range_start"), tags.get("dagster/asset_partition_range_end")
+    start, end = tags.get(RANGE_START_TAG), tags.get(RANGE_END_TAG)
     if start is None or end is None:
         return None
     keys = instance.get_dynamic_partitions(source.name)
@@ -148,9 +148,18 @@ def run_partition_keys(
     return keys[keys.index(start) : keys.index(end) + 1]
 
 
+RANGE_START_TAG = "dagster/asset_partition_range_start"
+RANGE_END_TAG = "dagster/asset_partition_range_end"
+
+
+def partition_range_tags(keys: list[str]) -> dict[str, str]:
+    """Tags that make one run materialize every partition from the first to the last of ``keys``."""
+    return {RANGE_START_TAG: keys[0], RANGE_END_TAG: keys[-1]}
+
+
 def one_vintage_tags(key: str) -> dict[str, str]:
     """Run tags that land one partition: a range of one key, not Dagster's ``dagster/partition`` tag. In a run tagged
     with one partition, Dagster records the checks of the unpartitioned assets downstream (the refresh jobs hold
     them) against that partition, so they would not count as checks of the tables just built, and the publish step
     would refuse them (seen: "checked an older materialization")."""
-    return {"dagster/asset_partition_range_start": key, "dagster/asset_partition_range_end": key}
+    return partition_range_tags([key])

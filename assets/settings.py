@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -56,6 +57,15 @@ class Settings:
     @property
     def published_dir(self) -> Path:
         return self.data_dir / "published"
+
+
+@cache
+def operations_config(section: str) -> dict:
+    """One section of ``config/operations.yaml`` (schedules, sensors, step retries, freshness), read once per
+    process: the code location reads it while it loads, which the UI repeats on every reload."""
+    from sources.core.config_io import load_yaml
+
+    return dict((load_yaml(CONFIG_DIR / "operations.yaml") or {}).get(section) or {})
 
 
 def _resolve(value: str) -> Path:

@@ -105,23 +105,8 @@ def refresh(
         )
 
 
-@app.command()
-@command
-def release(
-    source: Source = None,
-    vintage: Vintage = None,
-    live: Live = False,
-    accept_row_drops: AcceptRowDrops = False,
-    no_wait: NoWait = False,
-) -> int:
-    """Alias of `sdoh refresh` (its older name), with the same options."""
-    if source is not None and source not in SOURCES:
-        raise CliError(f"unknown source {source!r}; one of: {', '.join(SOURCES)}", code=2)
-    with mode_overridden("live" if live else None):
-        settings = load_settings()
-        return run_refresh(
-            settings, source=source, vintage=vintage, live=live, accept_row_drops=accept_row_drops, no_wait=no_wait
-        )
+# `release`: the same command under its older name (what earlier docs and scripts call).
+app.command(name="release", help="Alias of `sdoh refresh` (its older name), with the same options.")(refresh)
 
 
 @app.command()

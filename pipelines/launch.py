@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import sys
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -183,12 +183,3 @@ class EventTail(threading.Thread):
             self._cursor = connection.cursor
             if not connection.has_more:
                 return
-
-
-def partition_range_tags(keys: Iterable[str]) -> dict[str, str]:
-    """Tags that make one run materialize every partition from the first to the last of ``keys``."""
-    ordered = list(keys)
-    return {
-        "dagster/asset_partition_range_start": ordered[0],
-        "dagster/asset_partition_range_end": ordered[-1],
-    }

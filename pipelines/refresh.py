@@ -20,10 +20,16 @@ from typing import TextIO
 
 import dagster as dg
 
-from assets.partitions import BY_SOURCE, PARTITIONED_SOURCES, one_vintage_tags, sync_configured_partitions
+from assets.partitions import (
+    BY_SOURCE,
+    PARTITIONED_SOURCES,
+    one_vintage_tags,
+    partition_range_tags,
+    sync_configured_partitions,
+)
 from assets.settings import Settings
 from assets.source_registry import REFRESHABLE_SOURCES
-from pipelines.launch import CodeLocationRuns, PlannedRun, RunOutcome, partition_range_tags
+from pipelines.launch import CodeLocationRuns, PlannedRun, RunOutcome
 
 MAIN_JOB = "build_and_publish_release"
 

@@ -10,8 +10,7 @@ from __future__ import annotations
 import dagster as dg
 
 from assets.partitions import BY_SOURCE, one_vintage_tags
-from assets.settings import CONFIG_DIR
-from sources.core.config_io import load_yaml
+from assets.settings import operations_config
 
 TIMEZONE = "America/New_York"  # the agencies' time zone
 
@@ -39,5 +38,5 @@ def _schedule(source: str, spec: dict, job: dg.UnresolvedAssetJobDefinition) -> 
 
 
 def build_schedules(refresh_jobs: dict[str, dg.UnresolvedAssetJobDefinition]) -> list[dg.ScheduleDefinition]:
-    specs = (load_yaml(CONFIG_DIR / "operations.yaml") or {}).get("schedules") or {}
+    specs = operations_config("schedules")
     return [_schedule(source, spec, refresh_jobs[source]) for source, spec in specs.items()]

@@ -36,11 +36,10 @@ from typing import Any
 import dagster as dg
 
 from assets.partitions import BY_SOURCE, SourcePartitions, one_vintage_tags
-from assets.settings import CONFIG_DIR, settings_from_env
+from assets.settings import operations_config, settings_from_env
 from pipelines.alerts import append_alert, post_alert
 from pipelines.discovery import discover
 from pipelines.run_output import user_error
-from sources.core.config_io import load_yaml
 from sources.core.vintages import FoundVintage
 
 CURSOR_VERSION = 1
@@ -180,7 +179,7 @@ def _nothing_to_do(source: str, mode: str, plan: VintagePlan, problems: list[str
 
 
 def _intervals() -> dict[str, int]:
-    spec = ((load_yaml(CONFIG_DIR / "operations.yaml") or {}).get("sensors") or {}).get("min_interval_seconds") or {}
+    spec = operations_config("sensors").get("min_interval_seconds") or {}
     return {mode: int(spec.get(mode, default)) for mode, default in DEFAULT_INTERVALS.items()}
 
 

@@ -154,8 +154,7 @@ def partition_tags(
     """Tags that make a run of `keys` land every configured vintage of the one partitioned raw asset among them
     (a run holds at most one partitioned asset), as `sdoh refresh` does; or only `partition`, as
     `sdoh refresh --source S --vintage V` does."""
-    from assets.partitions import BY_ASSET, sync_configured_partitions
-    from pipelines.launch import partition_range_tags
+    from assets.partitions import BY_ASSET, partition_range_tags, sync_configured_partitions
 
     partitioned = [BY_ASSET[k.path[-1]] for k in keys if k.path[-1] in BY_ASSET]
     if not partitioned:

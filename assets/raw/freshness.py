@@ -12,8 +12,7 @@ import re
 import dagster as dg
 
 from assets.partitions import PARTITIONED_SOURCES, SourcePartitions
-from assets.settings import CONFIG_DIR
-from sources.core.config_io import load_yaml
+from assets.settings import operations_config
 
 CHECK_NAME = "newest_vintage_is_recent"
 
@@ -64,7 +63,7 @@ def _freshness_check(source: SourcePartitions, max_lag_years: int) -> dg.AssetCh
 
 
 def _limits() -> dict[str, int]:
-    limits = (load_yaml(CONFIG_DIR / "operations.yaml") or {}).get("freshness") or {}
+    limits = operations_config("freshness")
     return {s.source: int(limits[s.source]["max_lag_years"]) for s in PARTITIONED_SOURCES if s.source in limits}
 
 

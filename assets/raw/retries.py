@@ -17,8 +17,7 @@ from typing import Any
 
 import dagster as dg
 
-from assets.settings import CONFIG_DIR
-from sources.core.config_io import load_yaml
+from assets.settings import operations_config
 from sources.core.errors import FetchError
 
 _BACKOFF = {"exponential": dg.Backoff.EXPONENTIAL, "linear": dg.Backoff.LINEAR}
@@ -27,7 +26,7 @@ _JITTER = {"plus_minus": dg.Jitter.PLUS_MINUS, "full": dg.Jitter.FULL, "none": N
 
 def network_retry_policy() -> dg.RetryPolicy:
     """The step retry policy of ``config/operations.yaml`` ``step_retries``."""
-    spec = (load_yaml(CONFIG_DIR / "operations.yaml") or {}).get("step_retries") or {}
+    spec = operations_config("step_retries")
     return dg.RetryPolicy(
         max_retries=int(spec.get("max_retries", 3)),
         delay=float(spec.get("delay_seconds", 60)),

@@ -8,11 +8,10 @@ import dagster as dg
 import duckdb
 from dagster_duckdb import DuckDBResource
 
-from assets.partitions import CENSUS_API, sync_configured_partitions
+from assets.partitions import CENSUS_API, partition_range_tags, sync_configured_partitions
 from assets.raw.census_api_raw import census_api_raw
 from assets.resources import SdohSources
 from assets.settings import CONFIG_DIR
-from pipelines.launch import partition_range_tags
 from sources.census_api import plan_requests
 from sources.indicator_config import load_project_config
 from tests.sources.census_replay_server import CensusReplayServer
