@@ -4,7 +4,7 @@ The folder is the schema (``staging``, ``intermediate``, ``marts``), the file st
 name. Dependencies are read from the SQL itself with sqlglot (every ``schema.table`` it selects from), so a
 model that starts reading another table gets the edge without any Python change. The leading ``/* ... */``
 block is YAML (description, grain, columns, or ``columns_from: <layer>/<model>.sql`` for a table with the same
-columns as another) and feeds the asset description, the column docs in the UI and
+columns as another, plus any ``columns_added``) and feeds the asset description, the column docs in the UI and
 the data dictionary.
 
 One directive, like dbt's ``union_relations``: ``{{ union_models("staging", "stg_*") }}`` in a model's body becomes
@@ -54,9 +54,20 @@ def read_model(path: Path) -> SqlModel:
     if not match:
         raise ValueError(f"{path}: a model starts with a /* YAML */ header (description, grain, columns)")
     header = yaml.safe_load(match.group(1)) or {}
-    if header.get("columns_from") and not header.get("columns"):
-        # a table with the same columns as another model documents them once, there
-        header["columns"] = read_model(path.parent.parent / header["columns_from"]).columns
+    if header.get("columns_from"):
+        # a table with the same columns as another model documents them once, there; `columns_added` documents the
+        # ones this model adds, placed after the column `columns_added_after` names (else at the end)
+        base = dict(read_model(path.parent.parent / header["columns_from"]).columns)
+        added = {str(k): str(v) for k, v in (header.get("columns_added") or {}).items()}
+        after = header.get("columns_added_after")
+        if after is not None and after not in base:
+            raise ValueError(f"{path}: columns_added_after names {after!r}, which {header['columns_from']} lacks")
+        merged: dict[str, str] = {}
+        for name, doc in base.items():
+            merged[name] = doc
+            if name == after:
+                merged.update(added)
+        header["columns"] = merged if after is not None else {**base, **added}
     for key in ("description", "grain", "columns"):
         if not header.get(key):
             raise ValueError(f"{path}: header has no `{key}`")

@@ -35,6 +35,25 @@ One name, one meaning, from the raw tables to the published ones:
 """
 
 
+# The ledger as a table (assets/publish/release_store.py builds it from published/ledger.jsonl with the releases table)
+RELEASE_ATTEMPTS = [
+    "### `release_attempts`",
+    "",
+    "Every publish attempt recorded in `published/ledger.jsonl` up to this file's build, oldest first: what was "
+    "published, refused or failed its audit, and why. Grain: one ledger line. Built by "
+    "`assets/publish/release_store.py`.",
+    "",
+    "| column | meaning |",
+    "|---|---|",
+    "| `attempted_at` | when the attempt was recorded (UTC) |",
+    "| `status` | published, unchanged, refused, failed_audit, failed, pin, unpin or pruned |",
+    "| `release_id` | the release the attempt made or concerned (null for a refusal before staging) |",
+    "| `run_id` | the Dagster run that made the attempt (null for CLI lifecycle commands) |",
+    "| `reasons` | why it was refused or failed, one reason per list element |",
+    "| `detail` | the whole ledger line as JSON |",
+    "",
+]
+
 # Python-written tables in the order data flows through them (the publish asset's table is shown with the published ones)
 PYTHON_LAYERS = ("raw", "seed", "geography")
 LAYER_TITLES = {"raw": "raw", "seed": "seeds", "geography": "geographies"}
@@ -56,11 +75,13 @@ def render() -> str:
             f"`release_id` column{note}; `all_{published}` (a view) adds every other retained release, read from "
             "its Parquet |"
         )
+    for view in sorted((SQL_DIR / "published").glob("*.sql")):
+        comment = view.read_text().splitlines()[0].removeprefix("--").strip()
+        lines.append(f"| `{view.stem}` | view (`dbt_like_sql/published/{view.name}`) | {comment} |")
     lines += [
-        "| `latest_indicator_values`, `latest_indicator_catalog`, `latest_geographies`, `latest_disparities` | views "
-        "| the newest release only (`releases.is_latest`) |",
         "",
         *_python_table(docs["published_release"], specs["published_release"], "### `releases`"),
+        *RELEASE_ATTEMPTS,
         "## Warehouse tables written by Python assets (`data/warehouse/sdoh.duckdb`)",
         "",
         "Raw tables (each source's files as parsed), seeds (the config files) and geographies (boundaries and overlays); "

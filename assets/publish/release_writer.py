@@ -35,6 +35,7 @@ PUBLISHED_TABLES = {
     "indicator_catalog": "marts.dim_indicator_catalog",
     "geographies": "marts.dim_geographies",
     "disparities": "marts.fct_disparities",
+    "groups": "marts.dim_groups",
 }
 # Mart columns that are not (yet) part of the published contract (docs/data_dictionary.md): codes the catalog is
 # derived from. Publishing them is a contract change, made deliberately, not by adding a column to a mart.

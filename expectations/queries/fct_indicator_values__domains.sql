@@ -14,6 +14,11 @@ problems as (
         *,
         case
             when unit is null then 'indicator is not in the catalog (config/indicators.yaml)'
+            when period_start_year is null or period_end_year is null or period_start_year > period_end_year
+                or period_start_year < 1990 or period_end_year > year(current_date) then format(
+                    'vintage {} gives period {}-{}, which is not a period of past years', vintage,
+                    period_start_year, period_end_year
+                )
             when not has_domain then format('unit {} has no domain in config/checks.yaml unit_domains', unit)
             when estimate < unit_min or (min_exclusive and estimate = unit_min) or estimate > unit_max then format(
                 'estimate {} is outside the domain of unit {} ({}{}, {}]; config/checks.yaml unit_domains)',

@@ -85,18 +85,30 @@ expected_counts as (
     group by all
 ),
 
-variables as (
-    select distinct dataset, vintage_year, geo_level, variable from estimates
-    union
-    select dataset, vintage_year, geo_level, '*' from years
-    union
-    -- what config/indicators.yaml reads must be there even if it vanished from the response
-    select y.dataset, y.vintage_year, y.geo_level, s.variable
+configured as (
+    -- what config/indicators.yaml reads must be there even if it vanished from the response, in the states it is
+    -- configured for (state null: every state of the scope; a measurement limited to `states` only there)
+    select distinct y.dataset, y.vintage_year, y.geo_level, s.variable, s.state as state_fips
     from years as y
     inner join seeds.seed_indicator_variables as s
         on (s.dataset = y.dataset or (y.dataset like 'cdc_places/%' and s.dataset = 'cdc_places'))
         and s.vintage_year = y.vintage_year and s.geo_level = y.geo_level
     where y.configured_variables
+),
+
+variables as (
+    -- a variable in the response is expected in every state of the scope, unless config reads it for some states only
+    select distinct e.dataset, e.vintage_year, e.geo_level, e.variable, null::varchar as state_fips
+    from estimates as e
+    where not exists (
+        select 1 from configured as c
+        where (c.dataset, c.vintage_year, c.geo_level, c.variable) = (e.dataset, e.vintage_year, e.geo_level, e.variable)
+            and c.state_fips is not null
+    )
+    union
+    select dataset, vintage_year, geo_level, '*', null from years
+    union
+    select * from configured
 ),
 
 present as (
@@ -126,8 +138,12 @@ checked as (
         x.min_share,
         x.min_value_share
     from expected_counts as x
-    inner join variables as v using (dataset, vintage_year, geo_level)
-    left join present as p using (dataset, vintage_year, geo_level, state_fips, variable)
+    inner join variables as v
+        on v.dataset = x.dataset and v.vintage_year = x.vintage_year and v.geo_level = x.geo_level
+        and (v.state_fips is null or v.state_fips = x.state_fips)
+    left join present as p
+        on (p.dataset, p.vintage_year, p.geo_level, p.state_fips, p.variable)
+            = (x.dataset, x.vintage_year, x.geo_level, x.state_fips, v.variable)
 ),
 
 excepted as (

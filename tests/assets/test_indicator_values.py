@@ -198,3 +198,110 @@ def test_reliability_follows_the_cv_thresholds_on_every_row(published) -> None:
              or (cv is not null and abs(cv - moe / 1.645 / abs(estimate) * 100) > 1e-9)""",
     )[0]
     assert wrong == 0
+
+
+def test_king_county_education_2014_2018_from_s1501_cells(published, snapshot_dir) -> None:
+    """King County WA (53033), 2018/acs/acs5/subject/county/S1501.json, non-Hispanic White adults 25+:
+    S1501_C01_031E = 998992 ± 392 (population 25+), _032E = 968086 ± 1248 (high school or more),
+    _033E = 552522 ± 4173 (bachelor's or more).
+
+    Less than high school: numerator 998992 − 968086 = 30906, MOE sqrt(392² + 1248²) = 1308.116;
+    p = 30906 / 998992 = 0.030937 (3.0937 %); MOE = sqrt(1308.116² − p²·392²) / 998992 = 0.0013094 (0.13094 %).
+    Bachelor's or higher: p = 552522 / 998992 = 0.553080 (55.308 %); MOE = sqrt(4173² − p²·392²) / 998992 =
+    0.0041716 (0.41716 %)."""
+    est, moe, num, num_moe, den, rel = one(
+        published,
+        """select estimate, moe, numerator, numerator_moe, denominator, reliability from latest_indicator_values
+           where indicator_id = 'less_than_high_school' and vintage = '2014-2018' and geoid = '53033'
+             and group_id = 'white_nh'""",
+    )
+    assert (num, den) == (30906, 998992)
+    assert num_moe == pytest.approx(math.sqrt(392**2 + 1248**2))
+    p = 30906 / 998992
+    assert est == pytest.approx(p * 100) and est == pytest.approx(3.0937, abs=1e-4)
+    assert moe == pytest.approx(math.sqrt(1308.1162**2 - p**2 * 392**2) / 998992 * 100, rel=1e-6)
+    assert moe == pytest.approx(0.13094, abs=1e-5)
+    assert rel == "high"  # CV = 0.13094 / 1.645 / 3.0937 = 2.6 %
+
+    est, moe = one(
+        published,
+        """select estimate, moe from latest_indicator_values
+           where indicator_id = 'bachelors_or_higher' and vintage = '2014-2018' and geoid = '53033'
+             and group_id = 'white_nh'""",
+    )
+    p = 552522 / 998992
+    assert est == pytest.approx(55.308, abs=1e-3)
+    assert moe == pytest.approx(math.sqrt(4173**2 - p**2 * 392**2) / 998992 * 100)
+
+    # The all-races total is the sum of the seven race-alone groups (A-G cover everyone once; S1501 has no total
+    # row among its race/ethnicity lines): C01_028, 034, 037, 040, 043, 046, 049 and their bachelor's cells (+2).
+    cells = county_record(snapshot_dir, "census_api/2018/acs/acs5/subject/county/S1501.json", "53033")
+    bases = [28, 34, 37, 40, 43, 46, 49]
+    population = sum(float(cells[f"S1501_C01_{b:03d}E"]) for b in bases)
+    bachelors = sum(float(cells[f"S1501_C01_{b + 2:03d}E"]) for b in bases)
+    est, den = one(
+        published,
+        """select estimate, denominator from latest_indicator_values
+           where indicator_id = 'bachelors_or_higher' and vintage = '2014-2018' and geoid = '53033'
+             and group_id = 'total'""",
+    )
+    assert den == population and est == pytest.approx(bachelors / population * 100)
+
+    # Hispanic adults 25+ (S1501_C01_052M) has no MOE in the snapshot for King County (null in 716 counties): the
+    # rate is published with reliability unknown, never with an invented MOE.
+    assert cells["S1501_C01_052M"] is None
+    moe, rel = one(
+        published,
+        """select moe, reliability from latest_indicator_values
+           where indicator_id = 'bachelors_or_higher' and vintage = '2014-2018' and geoid = '53033'
+             and group_id = 'hispanic'""",
+    )
+    assert moe is None and rel == "unknown"
+
+
+def test_la_vietnamese_population_share_2015_2019_from_b02015(published) -> None:
+    """Los Angeles County (06037), 2019/acs/acs5/county/06/B02015.json: Vietnamese (Asian alone) B02015_022E =
+    93446 ± 3254; total population B03001_001E = 10081570, MOE null (controlled at county level: 0).
+
+    Share p = 93446 / 10081570 = 0.0092690 (0.92690 %); proportion MOE = sqrt(3254² − p²·0²) / 10081570 =
+    0.00032277 (0.032277 %); CV = 0.032277 / 1.645 / 0.92690 = 2.1 % -> high."""
+    est, moe, num, den, rel = one(
+        published,
+        """select estimate, moe, numerator, denominator, reliability from latest_indicator_values
+           where indicator_id = 'population_share' and vintage = '2015-2019' and geoid = '06037'
+             and group_id = 'asian_vietnamese'""",
+    )
+    assert (num, den) == (93446, 10081570)
+    assert est == pytest.approx(0.92690, abs=1e-5)
+    assert moe == pytest.approx(3254 / 10081570 * 100) and moe == pytest.approx(0.032277, abs=1e-6)
+    assert rel == "high"
+    # the detailed group is labelled and nested under its parent in the published groups table
+    label, parent, detailed, sets = one(
+        published,
+        "select group_label, parent_group_id, is_detailed, group_sets from latest_groups where group_id = 'asian_vietnamese'",
+    )
+    assert label.startswith("Vietnamese") and parent == "asian" and detailed and sets is None
+
+
+def test_every_published_group_id_is_labelled_and_periods_sort_as_years(published) -> None:
+    """Every group id in the values and disparities has a row in `groups`; `period_start_year`/`period_end_year`
+    are the vintage's years ("2014-2018" -> 2014, 2018; "2020" -> 2020, 2020)."""
+    unlabelled = published.execute(
+        """select distinct group_id from latest_indicator_values
+           where group_id not in (select group_id from latest_groups)
+           union
+           select distinct group_id from latest_disparities
+           where group_id <> 'all' and group_id not in (select group_id from latest_groups)"""
+    ).fetchall()
+    assert unlabelled == []
+    periods = dict(
+        published.execute(
+            """select vintage, list(distinct [period_start_year, period_end_year]) from latest_indicator_values
+               group by vintage"""
+        ).fetchall()
+    )
+    assert periods["2014-2018"] == [[2014, 2018]] and periods["2020"] == [[2020, 2020]]
+    for vintage, spans in periods.items():
+        assert len(spans) == 1, f"vintage {vintage} has several periods {spans}"
+        start, end = spans[0]
+        assert vintage == (f"{start}-{end}" if start != end else str(start))

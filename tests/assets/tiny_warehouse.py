@@ -112,6 +112,10 @@ def build_tiny_warehouse(path: Path, rows: list[dict] | None = None) -> Path:
             """
         )
         con.execute(
+            "create table marts.dim_groups as select * from (values ('total', 'All people (GENERATED)'), "
+            "('white_nh', 'White alone, not Hispanic or Latino (GENERATED)')) t(group_id, group_label)"
+        )
+        con.execute(
             "create table seeds.seed_indicators as select * from (values "
             + ", ".join(f"('{i}')" for i in INDICATORS)
             + ") t(indicator_id)"

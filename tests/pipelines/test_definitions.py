@@ -94,6 +94,7 @@ def test_asset_graph_and_sql_dependencies(tmp_path: Path) -> None:
         "fct_indicator_values",
         "dim_indicator_catalog",
         "dim_geographies",
+        "dim_groups",
         "rpt_map_features",
         "rpt_tribal_data_policy",
         "rpt_source_periods",
