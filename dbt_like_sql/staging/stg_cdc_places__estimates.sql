@@ -3,11 +3,17 @@ description: >-
   CDC PLACES county prevalences in the long estimate shape: crude and age-adjusted values per measure, the
   published 95% limits kept, and a 90% MOE derived from them (1.645 x (upper - lower) / (2 x 1.96); PLACES
   limits come from a model and can be slightly asymmetric, so this MOE is an approximation the method states).
-grain: release x vintage_year x geoid x variable
+  One row per BRFSS year x county x measure value: where two releases publish the same BRFSS year for a county
+  (the 2023 release repeats the 2022 release's BRFSS 2020 estimates of eight even-year measures for California:
+  CERVICAL, COLON_SCREEN, COREM, COREW, DENTAL, MAMMOUSE, SLEEP, TEETHLOST), the later release's row is kept, so
+  int_source_estimates has one estimate per county, BRFSS year and measure (two would be added together by
+  int_indicator_components). In the snapshot the two copies have the same estimates and limits; only CDC's
+  county population differs. The per-release completeness and geography checks read raw.cdc_places_raw.
+grain: vintage_year x geoid x variable
 columns:
-  vintage_year: BRFSS data year the release models (2020 for the 2022 release, 2021 for the 2023 release)
-  vintage: same as vintage
-  release: PLACES release year
+  vintage_year: BRFSS data year of the estimate (a release mixes years; 2022 release 2019 and 2020, 2023 release 2020 and 2021)
+  vintage: same as vintage_year
+  release: PLACES release year the row is taken from (the latest release publishing this BRFSS year)
   dataset: cdc_places
   variable: measure id and value type, e.g. diabetes_crude, diabetes_age_adjusted
   geo_level: county
@@ -47,3 +53,4 @@ select
     r.source_file
 from raw.cdc_places_raw as r
 cross join seeds.seed_reliability_rules as rules
+qualify row_number() over (partition by r.vintage_year, r.geoid, r.variable order by r.release desc) = 1

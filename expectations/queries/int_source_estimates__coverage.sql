@@ -3,14 +3,15 @@
 -- have rows, the geographies the vintage's boundaries say there are, and `problem` when the share is below
 -- min_share. Counties are counted against the vintage-correct county set (the 2017 boundaries with the
 -- `county_changes` up to the source's geography year applied); tracts against the Census 2020<->2010 tract
--- relationship. PLACES is counted per release (dataset cdc_places/<release>).
+-- relationship. PLACES is counted per release (dataset cdc_places/<release>), from the raw table (staging keeps one
+-- release's row where two releases publish the same BRFSS year).
 with estimates as (
     select dataset, vintage_year, geo_level, geoid, variable, estimate
     from intermediate.int_source_estimates
     where dataset <> 'cdc_places'
     union all
     select 'cdc_places/' || release, vintage_year, geo_level, geoid, variable, estimate
-    from staging.stg_cdc_places__estimates
+    from raw.cdc_places_raw
 ),
 
 coverage as (

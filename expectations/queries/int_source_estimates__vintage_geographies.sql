@@ -15,7 +15,7 @@ with counties as (
         where geo_level = 'county' and dataset <> 'cdc_places'
         union all
         select dataset, release, vintage_year, geoid
-        from staging.stg_cdc_places__estimates
+        from raw.cdc_places_raw
         where geo_level = 'county'
     )
 ),

@@ -14,6 +14,7 @@ from typing import Any
 
 from sources.core.config_io import load_yaml
 from sources.core.errors import ConfigError
+from sources.indicator_config.measure_table import expand_measure_tables
 
 METHODS = {"direct": ("value",), "count": ("value",), "proportion": ("numerator", "denominator")}
 # published: the source publishes a 90% MOE (ACS); not_published: estimates only (reliability unknown);
@@ -61,6 +62,7 @@ def check_indicators(path: Path, iteration: dict[str, str | None]) -> list[Indic
     entries = raw.get("indicators") if isinstance(raw, dict) else None
     if not entries:
         raise ConfigError(f"{path}: expected a top-level `indicators` list")
+    entries = expand_measure_tables(entries, path)  # a `measure_table` entry stands for one entry per measure
     seen: set[str] = set()
     checked = []
     for entry in entries:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import csv
+import json
 import math
+from collections import defaultdict
 
 import pytest
 
@@ -142,3 +144,160 @@ def test_release_records_each_source_vintage(published, first_release) -> None:
     assert manifest["vintages"]["cdc_svi"] == ["2014-2018", "2016-2020", "2018-2022"]
     assert manifest["vintages"]["cdc_places"] == ["2019", "2020", "2021"]
     assert "mixes source periods" in manifest["vintages_note"]
+
+
+# --- every PLACES measure of both releases (measure table in config/indicators.yaml) --------------------------------
+
+PLACES_2022 = "cdc_places/2022/PLACES__County_Data__GIS_Friendly_Format___2022_release.csv"
+PLACES_2023 = "cdc_places/2023/PLACES__Local_Data_for_Better_Health__County_Data_2023_release_CA.csv"
+
+
+def _places_row(published, indicator: str, vintage: str, geo_type: str, geoid: str) -> list[tuple]:
+    return published.execute(
+        """select estimate, ci_low, ci_high, ci_level, moe, method from latest_indicator_values
+           where indicator_id = ? and vintage = ? and geo_type = ? and geoid = ? and group_id = 'total'""",
+        [indicator, vintage, geo_type, geoid],
+    ).fetchall()
+
+
+def test_the_published_catalog_is_the_configured_indicators(published) -> None:
+    """Counted from config, not written down: every configured indicator (PLACES: two per measure of the measure
+    table) is in the catalog and has values, and nothing else is."""
+    from assets.settings import CONFIG_DIR
+    from sources.indicator_config import load_project_config
+
+    configured = set(load_project_config(CONFIG_DIR).indicators["indicator_id"])
+    catalog = {r[0] for r in published.execute("select indicator_id from latest_indicator_catalog").fetchall()}
+    with_values = {
+        r[0]
+        for r in published.execute(
+            "select distinct indicator_id from latest_indicator_values where estimate is not null"
+        ).fetchall()
+    }
+    assert catalog == with_values == configured
+
+
+def test_los_angeles_coronary_heart_disease_2023_release_equals_the_csv_cells(published, snapshot_dir) -> None:
+    """2023 release (long file, BRFSS 2021), Los Angeles (06037), measure CHD, as CDC wrote the two rows:
+    Crude prevalence 4.9, limits 4.3-5.6; Age-adjusted prevalence 4.6, limits 4.0-5.2.
+    90% MOE = 1.645 x (upper - lower) / (2 x 1.96): crude 1.645 x 1.3 / 3.92 = 0.54554; age-adjusted
+    1.645 x 1.2 / 3.92 = 0.50357."""
+    with open(snapshot_dir / PLACES_2023, newline="", encoding="utf-8-sig") as f:
+        cells = {
+            r["DataValueTypeID"]: (r["Year"], r["Data_Value"], r["Low_Confidence_Limit"], r["High_Confidence_Limit"])
+            for r in csv.DictReader(f)
+            if r["LocationID"] == "06037" and r["MeasureId"] == "CHD"
+        }
+    assert cells == {"CrdPrv": ("2021", "4.9", "4.3", "5.6"), "AgeAdjPrv": ("2021", "4.6", "4.0", "5.2")}
+    for indicator, (estimate, low, high) in {
+        "coronary_heart_disease": (4.9, 4.3, 5.6),
+        "coronary_heart_disease_age_adjusted": (4.6, 4.0, 5.2),
+    }.items():
+        [row] = _places_row(published, indicator, "2021", "county", "06037")
+        assert row[:4] == (estimate, low, high, 0.95)
+        assert row[4] == pytest.approx(Z90 * (high - low) / (2 * Z95))
+        assert "95% limits" in row[5]
+    assert _places_row(published, "coronary_heart_disease", "2021", "county", "06037")[0][4] == pytest.approx(
+        1.645 * 1.3 / 3.92
+    )
+
+
+def test_a_brfss_year_both_releases_publish_is_one_value_not_two_added(published, snapshot_dir) -> None:
+    """DENTAL is BRFSS 2020 in both releases. Los Angeles' cells are the same in both files: 2022 GIS
+    DENTAL_CrudePrev 59.6 "(56.6, 62.7)"; 2023 long CrdPrv 59.6, 56.6-62.7. The published value is 59.6 with those
+    limits, once (two matched source rows would be added: 119.2)."""
+    with open(snapshot_dir / PLACES_2022, newline="", encoding="utf-8-sig") as f:
+        gis = next(r for r in csv.DictReader(f) if r["CountyFIPS"] == "06037")
+    with open(snapshot_dir / PLACES_2023, newline="", encoding="utf-8-sig") as f:
+        long = next(
+            r
+            for r in csv.DictReader(f)
+            if r["LocationID"] == "06037" and r["MeasureId"] == "DENTAL" and r["DataValueTypeID"] == "CrdPrv"
+        )
+    assert (gis["DENTAL_CrudePrev"], gis["DENTAL_Crude95CI"]) == ("59.6", "(56.6, 62.7)")
+    assert (long["Year"], long["Data_Value"], long["Low_Confidence_Limit"], long["High_Confidence_Limit"]) == (
+        "2020",
+        "59.6",
+        "56.6",
+        "62.7",
+    )
+    [row] = _places_row(published, "dental_visit", "2020", "county", "06037")
+    assert row[:4] == (59.6, 56.6, 62.7, 0.95)
+
+
+def test_king_county_current_smoking_2022_release_equals_the_raw_cells(published, snapshot_dir) -> None:
+    """2022 release (GIS-friendly file, BRFSS 2020), King County WA (53033): CSMOKING_CrudePrev 9.6,
+    CSMOKING_Crude95CI "( 7.8, 11.5)", CSMOKING_AdjPrev 9.5, CSMOKING_Adj95CI "( 7.7, 11.2)".
+    90% MOE: crude 1.645 x (11.5 - 7.8) / 3.92 = 1.55268; age-adjusted 1.645 x 3.5 / 3.92 = 1.46875."""
+    with open(snapshot_dir / PLACES_2022, newline="", encoding="utf-8-sig") as f:
+        raw = next(r for r in csv.DictReader(f) if r["CountyFIPS"] == "53033")
+    assert (raw["CSMOKING_CrudePrev"], raw["CSMOKING_Crude95CI"]) == ("9.6", "( 7.8, 11.5)")
+    assert (raw["CSMOKING_AdjPrev"], raw["CSMOKING_Adj95CI"]) == ("9.5", "( 7.7, 11.2)")
+    for indicator, (estimate, low, high, moe) in {
+        "current_smoking": (9.6, 7.8, 11.5, 1.645 * 3.7 / 3.92),
+        "current_smoking_age_adjusted": (9.5, 7.7, 11.2, 1.645 * 3.5 / 3.92),
+    }.items():
+        [row] = _places_row(published, indicator, "2020", "county", "53033")
+        assert row[:4] == (estimate, low, high, 0.95)
+        assert row[4] == pytest.approx(moe) == pytest.approx(Z90 * (high - low) / (2 * Z95))
+    # BRFSS 2021 exists only for California (2023 release): no 2021 value for King County
+    assert _places_row(published, "current_smoking", "2021", "county", "53033") == []
+
+
+def test_better_health_together_obesity_is_the_population_weighted_mean_of_its_counties(
+    published, snapshot_dir
+) -> None:
+    """Better Health Together (wa-better-health-together), OBESITY crude, 2022 release (BRFSS 2020), weighted by
+    the 2020 Census county populations (P1_001N of census_api/2020/dec/pl/tract/53/P1.json added by county, as
+    test_geographies.py does):
+      county        2020 pop   OBESITY_CrudePrev  Crude95CI
+      53001 Adams     20,613   37.2               (35.8, 38.5)
+      53019 Ferry      7,178   33.1               (31.5, 34.6)
+      53043 Lincoln   10,876   38.3               (36.4, 40.1)
+      53051 Pend Or.  13,401   31.0               (29.3, 32.7)
+      53063 Spokane  539,339   33.5               (32.1, 35.0)
+      53065 Stevens   46,445   31.7               (30.2, 33.1)
+    sum w = 637,852; sum w x = 766,803.6 + 237,591.8 + 416,550.8 + 415,431.0 + 18,067,856.5 + 1,472,306.5
+    = 21,376,540.2; mean = 21,376,540.2 / 637,852 = 33.51332.
+    MOE (counties independent): sqrt(sum (w x MOE_i)^2) / sum w with MOE_i = 1.645 x (hi - lo) / 3.92 = 1.03434;
+    95% limits mean -+ 1.96 / 1.645 x MOE = 32.28091-34.74573. The age-adjusted indicator is not averaged."""
+    p1 = json.loads((snapshot_dir / "census_api/2020/dec/pl/tract/53/P1.json").read_text())
+    header = p1[0]
+    i_pop, i_state, i_county = header.index("P1_001N"), header.index("state"), header.index("county")
+    county_pop: dict[str, int] = defaultdict(int)
+    for r in p1[1:]:
+        county_pop[r[i_state] + r[i_county]] += int(r[i_pop])
+    with open(snapshot_dir / "ach" / "wa_ach_county_membership.csv", newline="") as f:
+        members = sorted(r["county_fips"] for r in csv.DictReader(f) if r["ach_id"] == "wa-better-health-together")
+    with open(snapshot_dir / PLACES_2022, newline="", encoding="utf-8-sig") as f:
+        cells = {
+            r["CountyFIPS"]: (float(r["OBESITY_CrudePrev"]), r["OBESITY_Crude95CI"])
+            for r in csv.DictReader(f)
+            if r["CountyFIPS"] in members
+        }
+    hand = {
+        "53001": (20_613, 37.2, 35.8, 38.5),
+        "53019": (7_178, 33.1, 31.5, 34.6),
+        "53043": (10_876, 38.3, 36.4, 40.1),
+        "53051": (13_401, 31.0, 29.3, 32.7),
+        "53063": (539_339, 33.5, 32.1, 35.0),
+        "53065": (46_445, 31.7, 30.2, 33.1),
+    }
+    assert members == sorted(hand)
+    for county, (pop, estimate, low, high) in hand.items():
+        assert county_pop[county] == pop
+        assert cells[county][0] == estimate
+        assert [float(x) for x in cells[county][1].strip("() ").split(",")] == [low, high]
+    total_w = sum(w for w, *_ in hand.values())
+    total_wx = sum(w * x for w, x, _, _ in hand.values())
+    assert total_w == 637_852 and total_wx == pytest.approx(21_376_540.2)
+    mean = total_wx / total_w
+    moe = math.sqrt(sum((w * Z90 * (hi - lo) / (2 * Z95)) ** 2 for w, _, lo, hi in hand.values())) / total_w
+    assert mean == pytest.approx(33.51332, abs=1e-5) and moe == pytest.approx(1.03434, abs=1e-5)
+    [row] = _places_row(published, "obesity", "2020", "ach", "wa-better-health-together")
+    estimate, low, high, level, published_moe, method = row
+    assert estimate == pytest.approx(mean) and published_moe == pytest.approx(moe)
+    assert (low, high) == (pytest.approx(32.28091, abs=1e-5), pytest.approx(34.74573, abs=1e-5))
+    assert level == pytest.approx(0.95) and "population-weighted mean" in method
+    adjusted = _places_row(published, "obesity_age_adjusted", "2020", "ach", "wa-better-health-together")
+    assert all(r[0] is None for r in adjusted)

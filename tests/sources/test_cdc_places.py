@@ -173,6 +173,21 @@ def test_2023_ca_frame_shape(long_2023: pl.DataFrame) -> None:
     assert long_2023["geoid"].n_unique() == 58
     assert long_2023["geoid"].str.starts_with("06").all()
     assert long_2023.height == 58 * 37 * 2
+
+
+def test_the_2023_release_repeats_the_2022_brfss_2020_estimates_of_eight_measures(
+    gis_2022: pl.DataFrame, long_2023: pl.DataFrame
+) -> None:
+    """The BRFSS year both releases publish for California (2020) holds eight even-year measures, with the same
+    estimates and limits in both files (only CDC's county population differs), so staging keeping the later
+    release's row (stg_cdc_places__estimates) loses nothing."""
+    key = ["vintage_year", "geoid", "variable"]
+    both = gis_2022.join(long_2023, on=key, suffix="_2023")
+    measures = {v.removesuffix("_age_adjusted").removesuffix("_crude") for v in both["variable"]}
+    assert measures == {"cervical", "colon_screen", "corem", "corew", "dental", "mammouse", "sleep", "teethlost"}
+    assert set(both["vintage_year"]) == {"2020"} and both.height == 58 * 8 * 2
+    for column in ("estimate", "ci_low_95", "ci_high_95"):
+        assert (both[column] == both[f"{column}_2023"]).all(), column
     assert long_2023["estimate"].is_not_null().all() and long_2023["annotation"].is_null().all()
     assert set(long_2023["vintage_year"]) == {"2020", "2021"}
 

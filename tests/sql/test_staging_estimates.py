@@ -251,6 +251,38 @@ def test_95_percent_limits_become_a_90_percent_moe(model: str, raw_table: str, e
     assert (out["C"]["published_ci_level"], out["C"]["moe_annotation"]) == (None, None)
 
 
+def test_places_keeps_one_row_per_brfss_year_the_later_release_where_two_publish_it() -> None:
+    """The 2023 PLACES release repeats the 2022 release's BRFSS 2020 estimates of some measures for California:
+    staging keeps the 2023 row (one estimate per year, county and measure, or int_indicator_components would add
+    the two); a year only one release has is kept as it is."""
+    con = connect()
+    create_rules(con, "seeds.seed_reliability_rules", {"z_90": RELIABILITY_RULES["z_90"], "z_95": 1.96})
+    places = {"vintage_year": "2020", "vintage": "2020", "dataset": "cdc_places", "variable": "dental_crude"}
+    rows = [
+        limits_row("06037", 59.6, 56.6, 62.7, **places, release="2022", source_file="gis_2022.csv"),
+        limits_row("06037", 59.6, 56.6, 62.7, **places, release="2023", source_file="long_2023.csv"),
+        limits_row("53033", 70.1, 68.0, 72.0, **places, release="2022", source_file="gis_2022.csv"),
+        limits_row(
+            "06037",
+            4.9,
+            4.3,
+            5.6,
+            **(places | {"vintage_year": "2021", "vintage": "2021", "variable": "chd_crude"}),
+            release="2023",
+            source_file="long_2023.csv",
+        ),
+    ]
+    create_table(con, "raw.cdc_places_raw", LIMIT_COLUMNS | {"release": "varchar", "total_population": "bigint"}, rows)
+    out = run_model(con, "staging/stg_cdc_places__estimates.sql")
+    con.close()
+    kept = sorted((r["vintage_year"], r["geoid"], r["variable"], r["release"], r["estimate"]) for r in out)
+    assert kept == [
+        ("2020", "06037", "dental_crude", "2023", 59.6),
+        ("2020", "53033", "dental_crude", "2022", 70.1),
+        ("2021", "06037", "chd_crude", "2023", 4.9),
+    ]
+
+
 def test_every_staging_model_emits_the_source_estimate_contract() -> None:
     """int_source_estimates stacks every staging model on its own columns (union_models), so each staging model must
     document (and, checked when it is built, produce) all of them; a model that lacks one fails at load naming it."""
