@@ -31,8 +31,14 @@ SEEDS = {
     "seed_population_weights": "The Census variable that gives tract population for each tract geography vintage (config/geographies.yaml).",
     "seed_allocation_rules": "Sliver and population-coverage thresholds for tract allocation (config/geographies.yaml).",
     "seed_svi_theme_variables": "SVI theme membership per release (config/svi.yaml): which EP_ variables each theme sums, and which rank reversed.",
-    "seed_disparity_settings": "How disparities are measured (config/disparities.yaml): reference rule, eligible reliability, significance z.",
+    "seed_disparity_settings": (
+        "How disparities are measured (config/disparities.yaml): reliable-reference and eligible reliabilities, "
+        "minimum groups and population coverage of the summaries, significance z."
+    ),
     "seed_disparity_group_sets": "Group sets that partition the population, within which disparity summaries are computed (config/disparities.yaml).",
+    "seed_disparity_reference_groups": (
+        "The fixed reference group of each group set, and per-indicator overrides (config/disparities.yaml)."
+    ),
     "seed_svi_ranking_scopes": "Scopes the SVI is ranked in (config/svi.yaml): national (all U.S. counties) and/or state.",
 }
 
@@ -50,7 +56,7 @@ def config_seeds(context: dg.AssetExecutionContext, sdoh: SdohSources, warehouse
     check_tribal_approvals(geo, read_tribes_by_area(sdoh.settings.snapshot_dir), config_dir / "tribal_data_policy.yaml")
     rules = config.reliability
     svi_themes, svi_scopes = load_svi_themes(config_dir)
-    disparity_settings, disparity_group_sets = load_disparity_settings(config_dir)
+    disparity_settings, disparity_group_sets, disparity_reference_groups = load_disparity_settings(config_dir)
     frames = {
         "seed_indicators": config.indicators,
         "seed_indicator_variables": config.indicator_variables,
@@ -90,6 +96,7 @@ def config_seeds(context: dg.AssetExecutionContext, sdoh: SdohSources, warehouse
         "seed_svi_ranking_scopes": svi_scopes,
         "seed_disparity_settings": disparity_settings,
         "seed_disparity_group_sets": disparity_group_sets,
+        "seed_disparity_reference_groups": disparity_reference_groups,
     }
     with warehouse.get_connection() as con:
         selected = {key.to_user_string() for key in context.selected_asset_keys}

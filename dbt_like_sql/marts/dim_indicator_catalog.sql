@@ -20,8 +20,8 @@ columns:
   ci_level: highest confidence level of the intervals published (0.90 ACS; 0.95 where the source publishes 95% limits)
   n_values: rows in indicator_values
   disparity_group_sets: group sets compared in the disparities table (null when the indicator has none, e.g. neutral population shares)
-  disparity_reference: how the reference group is chosen (config/disparities.yaml)
-  disparity_measures: the measures the disparities table carries for this indicator, and which summaries need group counts the source lacks
+  disparity_reference: the two references every group is compared with, the total population and the fixed reference group of each group set (config/disparities.yaml, with any override for this indicator), and the reliability a reference needs; "none" with the reason when the indicator has no disparities
+  disparity_measures: the measures the disparities table carries for this indicator and why any is missing (e.g. no group counts); "none" with the reason (neutral indicator, no race/ethnicity groups) when it has none
   n_disparity_rows: rows in disparities (group and summary rows)
 */
 with value_summary as (
@@ -48,9 +48,12 @@ disparity_summary as (
     select
         indicator_id,
         string_agg(distinct group_set, ', ' order by group_set) as disparity_group_sets,
-        bool_or(row_type = 'summary') as has_summaries,
-        bool_or(theil_index is not null) as has_theil,
-        bool_and(theil_index is not null) filter (where row_type = 'summary') as theil_everywhere,
+        string_agg(distinct group_set || ': ' || reference_group, '; ' order by group_set || ': ' || reference_group)
+            filter (where reference_type = 'group') as fixed_references,
+        bool_or(row_type = 'summary' and n_groups_in_summary > 0 and population_coverage is null)
+            as lacks_counts_somewhere,
+        bool_or(population_coverage is not null) as has_group_counts,
+        bool_or(between_group_variance is not null) as has_between_group_variance,
         count(*) as n_disparity_rows
     from marts.fct_disparities
     group by indicator_id
@@ -58,12 +61,9 @@ disparity_summary as (
 
 disparity_settings as (
     select
-        case
-            when reference = 'most_favourable'
-                then 'most favourable eligible group (lowest value where lower is better, highest where higher is better)'
-            else 'group ' || reference || ', else ' || coalesce(fallback_reference, 'no comparison')
-        end as disparity_reference,
-        min_groups_for_summary
+        array_to_string(reference_reliability, ', ') as reliable_levels,
+        min_groups_for_summary,
+        round(100 * min_population_coverage, 1) as min_coverage_pct
     from seeds.seed_disparity_settings
 )
 
@@ -92,18 +92,34 @@ select
     v.ci_level,
     v.n_values,
     d.disparity_group_sets,
-    case when d.indicator_id is not null then ds.disparity_reference end as disparity_reference,
-    case when d.indicator_id is not null then concat_ws(
-        '; ',
-        'group rows: rate ratio and rate difference with 90% MOEs and a 90% significance flag',
-        case when d.has_summaries then 'summary rows (' || ds.min_groups_for_summary || '+ eligible groups): max/min ratio, index of disparity'
-            || case
-                when d.theil_everywhere then ', between-group variance, Theil index'
-                when d.has_theil then ', between-group variance and Theil index where every group has a denominator count'
-                else ' (no between-group variance or Theil index: the source publishes no group counts)'
-            end
-        end
-    ) end as disparity_measures,
+    case
+        when s.direction = 'neutral' then 'none: neutral indicator (no favourable direction)'
+        when d.indicator_id is null then 'none: no race/ethnicity groups'
+        else 'total population (group total) and the fixed reference group of each set (' || d.fixed_references
+            || '); a reference is reliable when its reliability is ' || ds.reliable_levels
+            || ', otherwise the comparison is marked (reference_reliable false)'
+    end as disparity_reference,
+    case
+        when s.direction = 'neutral' then 'none: neutral indicator (no favourable direction)'
+        when d.indicator_id is null then 'none: no race/ethnicity groups'
+        else concat_ws(
+            '; ',
+            'group rows: rate ratio and rate difference against the total and against the fixed reference group, '
+                || 'with 90% MOEs and a 90% significance flag',
+            'summary rows (' || ds.min_groups_for_summary || '+ eligible groups): max/min ratio, index of disparity '
+                || '(against the total)'
+                || case
+                    when d.has_between_group_variance
+                        then ', between-group variance and Theil index (where '
+                            || case when d.lacks_counts_somewhere then 'the source publishes group counts and ' else '' end
+                            || 'the eligible groups cover at least ' || ds.min_coverage_pct || '% of the total population)'
+                    when d.has_group_counts
+                        then '; no between-group variance or Theil index: the eligible groups never cover '
+                            || ds.min_coverage_pct || '% of the total population'
+                    else '; no between-group variance or Theil index: the source publishes no group counts'
+                end
+        )
+    end as disparity_measures,
     coalesce(d.n_disparity_rows, 0) as n_disparity_rows
 from seeds.seed_indicators as s
 left join value_summary as v using (indicator_id)

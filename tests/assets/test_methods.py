@@ -85,8 +85,8 @@ def _s1701(snapshot_dir, geoid: str, variables: list[str]) -> dict[str, float]:
 def test_yakima_poverty_rate_ratio_moe_and_significance_by_hand(published, snapshot_dir) -> None:
     """Yakima County WA (53077), poverty 2014-2018 (S1701 column C03 = percent below poverty), race alone groups.
 
-    From S1701.json: AIAN alone S1701_C03_015E/M, White alone S1701_C03_013E/M. White alone has the lowest rate of
-    the eligible race-alone groups, so it is the reference. RR = aian / white; MOE(RR) = sqrt(MOE_a² + RR²·MOE_w²)
+    From S1701.json: AIAN alone S1701_C03_015E/M, White alone S1701_C03_013E/M. White alone is the race-alone set's
+    fixed reference group (config/disparities.yaml reference_groups). RR = aian / white; MOE(RR) = sqrt(MOE_a² + RR²·MOE_w²)
     / white (ACS ratio formula); RD = aian - white, MOE(RD) = sqrt(MOE_a² + MOE_w²); significant when
     |RD| / sqrt((MOE_a/1.645)² + (MOE_w/1.645)²) > 1.645."""
     cells = _s1701(snapshot_dir, "53077", ["S1701_C03_015E", "S1701_C03_015M", "S1701_C03_013E", "S1701_C03_013M"])
@@ -99,7 +99,7 @@ def test_yakima_poverty_rate_ratio_moe_and_significance_by_hand(published, snaps
         """select reference_group, estimate, reference_estimate, rate_ratio, rate_ratio_moe, rate_difference,
                   rate_difference_moe, significant
            from latest_disparities where indicator_id = 'poverty_rate' and vintage = '2014-2018' and geoid = '53077'
-             and group_set = 'race_alone' and group_id = 'aian'"""
+             and group_set = 'race_alone' and reference_type = 'group' and group_id = 'aian'"""
     ).fetchone()
     assert row[0] == "white" and (row[1], row[2]) == (a, w)
     assert row[3] == pytest.approx(rr) and row[4] == pytest.approx(rr_moe)
@@ -136,12 +136,13 @@ def test_disparities_cover_every_wa_ach_and_ca_wa_county(published) -> None:
 
 def test_summaries_count_exactly_the_eligible_groups_and_every_valued_group_is_compared(published) -> None:
     """Each summary row uses the set's eligible groups and counts the others; every group with a value is compared
-    with the reference (low reliability too, with its MOE), and no suppressed group carries a ratio."""
+    with each reference that has a value (low reliability too, with its MOE), and no suppressed group carries a
+    ratio. Every group has one row per reference type."""
     mismatched = published.execute(
         """with counts as (
                select indicator_id, vintage, geo_type, geoid, group_set,
                       count(*) filter (where eligible) as n_eligible, count(*) filter (where not eligible) as n_other
-               from latest_disparities where row_type = 'group' group by all
+               from latest_disparities where row_type = 'group' and reference_type = 'total' group by all
            )
            select count(*) from latest_disparities as s inner join counts as c
                using (indicator_id, vintage, geo_type, geoid, group_set)
@@ -149,21 +150,51 @@ def test_summaries_count_exactly_the_eligible_groups_and_every_valued_group_is_c
              and (s.n_groups_in_summary <> c.n_eligible or s.n_groups_excluded <> c.n_other)"""
     ).fetchone()[0]
     assert mismatched == 0
+    per_type = dict(
+        published.execute(
+            """select reference_type, count(*) from latest_disparities where row_type = 'group' group by 1"""
+        ).fetchall()
+    )
+    assert per_type["total"] == per_type["group"] > 0
     compared = dict(
         published.execute(
             """select coalesce(split_part(exclusion_reason, ':', 1), 'eligible'), count(*)
                from latest_disparities
-               where row_type = 'group' and reference_group is not null and rate_difference is not null
+               where row_type = 'group' and reference_estimate is not null and rate_difference is not null
                group by 1"""
         ).fetchall()
     )
     assert compared.get("reliability low", 0) > 1000 and "suppressed" not in compared
     missing = published.execute(
         """select count(*) from latest_disparities
-           where row_type = 'group' and reference_group is not null and estimate is not null
-             and rate_difference is null"""
+           where row_type = 'group' and reference_estimate is not null and estimate is not null
+             and (rate_difference is null or comparison_note like 'no comparison%')"""
     ).fetchone()[0]
     assert missing == 0
+    # every row without a comparison says why
+    unexplained = published.execute(
+        """select count(*) from latest_disparities
+           where row_type = 'group' and rate_difference is null and comparison_note not like 'no comparison: %'"""
+    ).fetchone()[0]
+    assert unexplained == 0
+
+
+def test_wa_achs_share_one_reference_per_indicator(published) -> None:
+    """The nine Washington ACHs are compared with the same references for an indicator (the audit found five
+    different most-favourable groups for one indicator): the total and the set's fixed group."""
+    references = published.execute(
+        """select indicator_id, group_set, reference_type, count(distinct reference_group)
+           from latest_disparities where geo_type = 'ach' and geoid like 'wa-%' and row_type = 'group'
+           group by all having count(distinct reference_group) <> 1"""
+    ).fetchall()
+    assert references == []
+    fixed = dict(
+        published.execute(
+            """select distinct group_set, reference_group from latest_disparities
+               where geo_type = 'ach' and geoid like 'wa-%' and reference_type = 'group'"""
+        ).fetchall()
+    )
+    assert fixed == {"race_alone": "white", "race_ethnicity": "white_nh"}
 
 
 def test_no_published_number_where_suppressed_and_every_row_has_reliability(published) -> None:
@@ -180,65 +211,130 @@ def test_no_published_number_where_suppressed_and_every_row_has_reliability(publ
     assert (bad, missing) == (0, 0)
 
 
-def test_yakima_renter_severe_cost_burden_summary_measures_by_hand(published) -> None:
-    """Yakima County (53077), renters paying more than 50% of income, CHAS 2018-2022, race/ethnicity set.
+def test_yakima_renter_severe_cost_burden_against_both_references_by_hand(published) -> None:
+    """REAL case: Yakima County WA (53077), renters paying more than 50% of income, HUD CHAS 2018-2022 (table 9),
+    race/ethnicity set. Values as published in indicator_values (percent = 100 x numerator / denominator; the 90%
+    MOE by the ACS proportion formula from the CHAS cell MOEs, checked in tests/assets/test_indicator_values.py):
 
-    Group counts (CHAS table 9, renters: severe burden / burden computed, the denominator being the sum of the
-    three burden cells <= 30%, > 30-50%, > 50%): asian_nh 55/280 and nhpi_nh 15/70 are of low reliability and left
-    out; aian_nh 140/825 = 16.97%, black_nh 85/335 = 25.37%, hispanic 2,500/15,830 = 15.79%, other_multi_nh
-    325/1,170 = 27.78%, white_nh 3,335/13,120 = 25.42% are eligible. Hispanic is lowest (lower is better), so it is
-    the reference.
-    - max/min = 27.78 / 15.79 = 1.759;
-    - index of disparity = mean(|16.97-15.79|, |25.37-15.79|, |27.78-15.79|, |25.42-15.79|) / 15.79 x 100
-      = 8.092 / 15.79 x 100 = 51.24;
-    - weights p = denominators / 31,280; mean mu = 6,385 / 31,280 = 20.41%;
-    - between-group variance = sum p (y - mu)²; Theil = sum p (y / mu) ln(y / mu) (Harper and Lynch 2005)."""
-    groups = dict(
-        (g, (n, d))
-        for g, n, d in published.execute(
-            """select group_id, numerator, denominator from latest_indicator_values
-               where indicator_id = 'severe_cost_burden_50_plus_renters' and vintage = '2018-2022' and geoid = '53077'"""
+        group           numerator / denominator   rate %     MOE      reliability   share p_j = d_j / 31,630
+        total           6,455 / 31,630            20.4078    2.4514   high
+        aian_nh           140 /    825            16.9697   11.1625   medium        0.02608
+        black_nh           85 /    335            25.3731   15.8404   medium        0.01059
+        hispanic        2,500 / 15,830            15.7928    3.2523   medium        0.50047
+        other_multi_nh    325 /  1,170            27.7778    7.1411   medium        0.03699
+        white_nh        3,335 / 13,120            25.4192    4.2310   high          0.41480
+        asian_nh           55 /    280  19.6429 (low: not in the summary); nhpi_nh 15 / 70 21.4286 (low: not in it)
+
+    Group rows (ACS ratio formula MOE(RR) = sqrt(MOE_g² + RR²·MOE_ref²) / ref; MOE(RD) = sqrt(MOE_g² + MOE_ref²);
+    significant when |RD| / (MOE(RD) / 1.645) > 1.645):
+    - white_nh vs total: RR = 25.4192 / 20.4078 = 1.24556, MOE sqrt(4.2310² + 1.24556²·2.4514²) / 20.4078 = 0.25567;
+      RD = 5.0114 ± sqrt(4.2310² + 2.4514²) = 4.8899; z = 5.0114 x 1.645 / 4.8899 = 1.686 > 1.645: significant.
+    - hispanic vs total: RR = 0.77386 ± 0.18449; RD = -4.6150 ± 4.0727; z = 1.864: significant.
+    - hispanic vs white_nh: RR = 15.7928 / 25.4192 = 0.62129, MOE sqrt(3.2523² + 0.62129²·4.2310²) / 25.4192
+      = 0.16451; RD = -9.6264 ± sqrt(3.2523² + 4.2310²) = 5.3365; z = 2.967: significant.
+    - black_nh vs total: RR = 1.24330 ± 0.79043; RD = 4.9653 ± 16.0289; z = 0.510: not significant.
+    Summary (five eligible groups, J = 5; R = mu = 20.4078, the total's rate):
+    - index of disparity = (3.4381 + 4.9653 + 4.6150 + 7.3699 + 5.0114) / 5 / 20.4078 x 100
+      = 25.3998 / 5 / 20.4078 x 100 = 24.892;
+    - between-group variance = sum p_j (y_j - 20.4078)² = 0.3083 + 0.2611 + 10.6594 + 2.0092 + 10.4171 = 23.655;
+    - Theil = sum p_j (y_j / 20.4078) ln(y_j / 20.4078)
+      = -0.004001 + 0.002868 - 0.099289 + 0.015523 + 0.113450 = 0.028550;
+    - population coverage = (825 + 335 + 15,830 + 1,170 + 13,120) / 31,630 = 31,280 / 31,630 = 0.98893 >= 0.9;
+    - max/min = 27.7778 / 15.7928 = 1.75889."""
+    published_values = {
+        g: (n, d, e, m, r)
+        for g, n, d, e, m, r in published.execute(
+            """select group_id, numerator, denominator, estimate, moe, reliability from latest_indicator_values
+               where indicator_id = 'severe_cost_burden_50_plus_renters' and vintage = '2018-2022'
+                 and geo_type = 'county' and geoid = '53077'"""
         ).fetchall()
-    )
-    eligible = {
-        "aian_nh": (140, 825),
-        "black_nh": (85, 335),
-        "hispanic": (2500, 15830),
-        "other_multi_nh": (325, 1170),
-        "white_nh": (3335, 13120),
     }
-    for group, counts in eligible.items():
-        assert groups[group] == counts, group
-    rates = {g: 100 * n / d for g, (n, d) in eligible.items()}
-    total = sum(d for _, d in eligible.values())
-    mu = 100 * sum(n for n, _ in eligible.values()) / total
-    shares = {g: d / total for g, (_, d) in eligible.items()}
-    reference = rates["hispanic"]
-    others = [abs(r - reference) for g, r in rates.items() if g != "hispanic"]
+    table = {  # group: (numerator, denominator, MOE of the percent, reliability), from the docstring
+        "total": (6455, 31630, 2.4514, "high"),
+        "aian_nh": (140, 825, 11.1625, "medium"),
+        "black_nh": (85, 335, 15.8404, "medium"),
+        "hispanic": (2500, 15830, 3.2523, "medium"),
+        "other_multi_nh": (325, 1170, 7.1411, "medium"),
+        "white_nh": (3335, 13120, 4.2310, "high"),
+    }
+    for group, (n, d, moe, reliability) in table.items():
+        got = published_values[group]
+        assert (got[0], got[1], got[4]) == (n, d, reliability), group
+        assert got[2] == pytest.approx(100 * n / d) and got[3] == pytest.approx(moe, abs=5e-5), group
+    assert published_values["asian_nh"][4] == published_values["nhpi_nh"][4] == "low"
+
+    rate = {g: 100 * n / d for g, (n, d, _, _) in table.items()}
+    moe = {g: m for g, (_, _, m, _) in table.items()}
+    total = rate.pop("total")
+    assert total == pytest.approx(20.4078, abs=5e-5)
+
+    def compare(group: str, ref: float, ref_moe: float) -> tuple[float, float, float, float, bool]:
+        rr = rate[group] / ref
+        rd = rate[group] - ref
+        rd_moe = math.sqrt(moe[group] ** 2 + ref_moe**2)
+        return rr, math.sqrt(moe[group] ** 2 + rr**2 * ref_moe**2) / ref, rd, rd_moe, abs(rd) / (rd_moe / Z90) > Z90
+
     expected = {
-        "max_min_ratio": max(rates.values()) / min(rates.values()),
-        "index_of_disparity": sum(others) / len(others) / reference * 100,
-        "between_group_variance": sum(shares[g] * (r - mu) ** 2 for g, r in rates.items()),
-        "theil_index": sum(shares[g] * (r / mu) * math.log(r / mu) for g, r in rates.items()),
+        ("total", "white_nh"): compare("white_nh", total, moe["total"]),
+        ("total", "hispanic"): compare("hispanic", total, moe["total"]),
+        ("total", "black_nh"): compare("black_nh", total, moe["total"]),
+        ("group", "hispanic"): compare("hispanic", rate["white_nh"], moe["white_nh"]),
     }
-    assert mu == pytest.approx(20.4124, abs=1e-4)
-    assert expected["index_of_disparity"] == pytest.approx(51.24, abs=0.01)
+    # the numbers of the docstring (to 1e-4: the MOEs above are rounded to 4 decimals)
+    assert expected[("total", "white_nh")][:4] == pytest.approx((1.24556, 0.25567, 5.0114, 4.8899), abs=1e-4)
+    assert expected[("total", "hispanic")][:4] == pytest.approx((0.77386, 0.18449, -4.6150, 4.0727), abs=1e-4)
+    assert expected[("group", "hispanic")][:4] == pytest.approx((0.62129, 0.16451, -9.6264, 5.3365), abs=1e-4)
+    assert [e[4] for e in expected.values()] == [True, True, False, True]
+    got = {
+        (t, g): r
+        for t, g, *r in published.execute(
+            """select reference_type, group_id, rate_ratio, rate_ratio_moe, rate_difference, rate_difference_moe,
+                      significant, reference_group, reference_reliable
+               from latest_disparities
+               where indicator_id = 'severe_cost_burden_50_plus_renters' and vintage = '2018-2022'
+                 and geo_type = 'county' and geoid = '53077' and group_set = 'race_ethnicity' and row_type = 'group'"""
+        ).fetchall()
+    }
+    for key, values in expected.items():
+        assert got[key][:4] == pytest.approx(values[:4], abs=1e-4), key
+        assert got[key][4] is values[4], key
+        assert got[key][5:] == ["total" if key[0] == "total" else "white_nh", True], key
+
+    shares = {g: table[g][1] / 31630 for g in rate}
+    summary = {
+        "max_min_ratio": max(rate.values()) / min(rate.values()),
+        "index_of_disparity": sum(abs(r - total) for r in rate.values()) / len(rate) / total * 100,
+        "between_group_variance": sum(shares[g] * (r - total) ** 2 for g, r in rate.items()),
+        "theil_index": sum(shares[g] * (r / total) * math.log(r / total) for g, r in rate.items()),
+        "population_coverage": 31280 / 31630,
+    }
+    assert summary == pytest.approx(
+        {
+            "max_min_ratio": 1.75889,
+            "index_of_disparity": 24.892,
+            "between_group_variance": 23.655,
+            "theil_index": 0.028550,
+            "population_coverage": 0.98893,
+        },
+        abs=5e-4,
+    )
     row = published.execute(
-        """select reference_group, max_min_ratio, index_of_disparity, between_group_variance, theil_index,
-                  n_groups_in_summary, n_groups_excluded, excluded_groups
+        """select reference_group, reference_estimate, max_min_ratio, index_of_disparity, between_group_variance,
+                  theil_index, population_coverage, n_groups_in_summary, n_groups_excluded, excluded_groups
            from latest_disparities
            where indicator_id = 'severe_cost_burden_50_plus_renters' and vintage = '2018-2022' and geoid = '53077'
              and group_set = 'race_ethnicity' and row_type = 'summary'"""
     ).fetchone()
-    assert row[0] == "hispanic"
-    assert dict(zip(expected, row[1:5], strict=True)) == pytest.approx(expected)
-    assert (row[5], row[6]) == (5, 2)
-    assert row[7] == "asian_nh (reliability low); nhpi_nh (reliability low)"
+    assert row[0] == "total" and row[1] == pytest.approx(total)
+    assert dict(zip(summary, row[2:7], strict=True)) == pytest.approx(summary)
+    assert (row[7], row[8]) == (5, 2)
+    assert row[9] == "asian_nh (reliability low); nhpi_nh (reliability low)"
 
 
 def test_catalog_documents_the_disparities_of_each_indicator(published) -> None:
-    """The catalog says which group sets each indicator is compared in, how the reference is chosen and which
-    measures exist, and its row counts match the disparities table; neutral indicators have none."""
+    """The catalog says which group sets each indicator is compared in, its two references (the total and the
+    fixed group of each set) and which measures exist and why any is missing, and its row counts match the
+    disparities table; every indicator states its measures ("none" with the reason)."""
     catalog = {
         r[0]: r[1:]
         for r in published.execute(
@@ -250,10 +346,25 @@ def test_catalog_documents_the_disparities_of_each_indicator(published) -> None:
     assert {i: c[3] for i, c in catalog.items() if c[3]} == counts
     sets, reference, measures, _ = catalog["severe_cost_burden_50_plus_renters"]
     assert sets == "race_ethnicity"
-    assert reference.startswith("most favourable eligible group")
-    assert "rate ratio" in measures and "Theil index" in measures and "where every" not in measures
-    assert "no between-group variance or Theil index" in catalog["median_household_income"][2]
-    assert catalog["population"] == (None, None, None, 0)
+    assert reference.startswith("total population (group total) and the fixed reference group of each set")
+    assert "(race_ethnicity: white_nh)" in reference and "reliability is high" in reference
+    assert "rate ratio" in measures and "index of disparity" in measures and "Theil index (where" in measures
+    assert "(race_alone: white; race_ethnicity: white_nh)" in catalog["poverty_rate"][1]
+    assert "the source publishes group counts and" in catalog["poverty_rate"][2]
+    assert (
+        "no between-group variance or Theil index: the source publishes no group counts"
+        in (catalog["median_household_income"][2])
+    )
+    assert catalog["population"] == (
+        None,
+        "none: neutral indicator (no favourable direction)",
+        "none: neutral indicator (no favourable direction)",
+        0,
+    )
+    # every catalog row states its disparity measures
+    assert all(c[2] for c in catalog.values())
+    no_groups = {i for i, c in catalog.items() if c[2] == "none: no race/ethnicity groups"}
+    assert "svi_overall_national" in no_groups
 
 
 def test_a_county_alone_in_its_state_gets_no_state_rank(published) -> None:

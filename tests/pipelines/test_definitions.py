@@ -79,6 +79,7 @@ def test_asset_graph_and_sql_dependencies(tmp_path: Path) -> None:
         "seed_svi_ranking_scopes",
         "seed_disparity_settings",
         "seed_disparity_group_sets",
+        "seed_disparity_reference_groups",
         "int_svi_ranks",
         "fct_disparities",
         "stg_census_api__estimates",
