@@ -16,6 +16,7 @@ from tests.sql.sql_harness import connect, create_table, fetch, run_model
 
 VALUE_COLUMNS = {
     "indicator_id": "varchar",
+    "vintage": "varchar",
     "geo_type": "varchar",
     "geoid": "varchar",
     "geo_name": "varchar",
@@ -33,6 +34,7 @@ def value(indicator_id: str, geo_type: str, geoid: str, estimate: float) -> dict
     """One intermediate.int_indicator_values row (only the columns these marts touch, plus a value)."""
     return {
         "indicator_id": indicator_id,
+        "vintage": "2014-2018",
         "geo_type": geo_type,
         "geoid": geoid,
         "geo_name": f"{geo_type} {geoid}",
@@ -85,6 +87,8 @@ def test_unapproved_tribal_areas_are_withheld(con) -> None:
         ("poverty", "county", "53001"),
         ("poverty", "neighborhood", "0020"),
     ]
+    # the mart adds the period's years beside the vintage ("2014-2018" -> 2014, 2018) and changes nothing else
+    assert {(r.pop("period_start_year"), r.pop("period_end_year")) for r in published} == {(2014, 2018)}
     assert sorted(published, key=lambda r: (r["indicator_id"], r["geo_type"])) == sorted(
         (v for v in VALUES if (v["geo_type"], v["geoid"]) != ("aiannh", "0020")),
         key=lambda r: (r["indicator_id"], r["geo_type"]),
