@@ -129,7 +129,7 @@ def test_asset_graph_and_sql_dependencies(tmp_path: Path) -> None:
         "seed_ach_region_members:gx_seed_ach_region_members",
         "int_source_estimates:gx_int_source_estimates__coverage",
         "int_source_estimates:gx_int_source_estimates__domains",
-        "int_source_estimates:gx_int_source_estimates__identities",
+        "int_source_identities:gx_int_source_identities",
         "int_source_estimates:gx_int_source_estimates__vintage_geographies",
         "fct_indicator_values:gx_fct_indicator_values",
         "fct_indicator_values:gx_fct_indicator_values__coverage",

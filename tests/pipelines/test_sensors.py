@@ -164,7 +164,7 @@ def test_plan_vintages_first_sight_records_and_live_leaves_history_alone() -> No
 def test_snapshot_sensor_adds_a_new_vintage_folder_once(
     snapshot_dir: Path, tmp_path: Path, instance: dg.DagsterInstance, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """census_api/2024 is in the snapshot but in no config yet: left out of the copy, then linked in."""
+    """census_api/2024 (ACS 2020-24) is left out of the copy, then linked in: the sensor notices the new folder."""
     copy = linked_snapshot(
         snapshot_dir, tmp_path / "snapshot", expand=("", "census_api"), leave_out=("census_api/2024",)
     )
