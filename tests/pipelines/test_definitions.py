@@ -79,6 +79,8 @@ def test_asset_graph_and_sql_dependencies(tmp_path: Path) -> None:
         "seed_svi_ranking_scopes",
         "seed_disparity_settings",
         "seed_disparity_group_sets",
+        "seed_indicator_unavailable_groups",
+        "seed_source_identities",
         "int_svi_ranks",
         "fct_disparities",
         "stg_census_api__estimates",
@@ -90,6 +92,8 @@ def test_asset_graph_and_sql_dependencies(tmp_path: Path) -> None:
         "int_indicator_components",
         "int_geo_allocation",
         "int_indicator_components_aggregated",
+        "int_source_identities",
+        "int_indicator_quality_notes",
         "int_indicator_values",
         "fct_indicator_values",
         "dim_indicator_catalog",
@@ -113,6 +117,8 @@ def test_asset_graph_and_sql_dependencies(tmp_path: Path) -> None:
         "ref_county_geoids",
         "seed_reliability_rules",
         "seed_indicators",
+        "seed_indicator_unavailable_groups",
+        "int_indicator_quality_notes",
     }
     stacked = graph.get(next(k for k in graph.get_all_asset_keys() if k.to_user_string() == "int_source_estimates"))
     staging = {k for k in keys if k.startswith("stg_")}
