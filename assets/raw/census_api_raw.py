@@ -21,7 +21,8 @@ from sources.indicator_config import load_project_config
     partitions_def=CENSUS_API.definition,
     backfill_policy=SINGLE_RUN,
     description=(
-        "Cells of the Census Data API responses named by config/indicators.yaml: one row per geography x "
+        "Cells of the Census Data API responses named by config/indicators.yaml (and, in the tables those read, "
+        "the terms of config/checks.yaml's arithmetic identities): one row per geography x "
         "requested variable, as returned (raw string, parsed number, annotation reason), with the file and "
         "sha256 each came from. Partitioned by API vintage (the year in /data/<year>/). Calls go through the census "
         "package; live answers land under data/raw/census_api before parsing."
@@ -34,7 +35,7 @@ def census_api_raw(
     config = load_project_config(sdoh.config_path)
     keys = list(context.partition_keys)
     wanted = config.indicator_variables.filter(pl.col("vintage_year").is_in(keys))
-    calls = plan_requests(wanted, config.census_datasets)
+    calls = plan_requests(wanted, config.census_datasets, config.identities)
     fetcher = CensusFetcher(sdoh.files)
     tables: list[pl.DataFrame] = []
     files: dict[str, LandedFile] = {}

@@ -40,6 +40,14 @@ SEEDS = {
         "The fixed reference group of each group set, and per-indicator overrides (config/disparities.yaml)."
     ),
     "seed_svi_ranking_scopes": "Scopes the SVI is ranked in (config/svi.yaml): national (all U.S. counties) and/or state.",
+    "seed_indicator_unavailable_groups": (
+        "Groups an indicator's source has no value for in some vintages, with the reason (config/indicators.yaml "
+        "`unavailable_groups`): published as rows without a value that say why."
+    ),
+    "seed_source_identities": (
+        "Arithmetic identities between published numbers (config/checks.yaml `race_iteration_identities`, "
+        "`sum_identities`): one row per identity x term, with the tolerances."
+    ),
 }
 
 
@@ -97,6 +105,8 @@ def config_seeds(context: dg.AssetExecutionContext, sdoh: SdohSources, warehouse
         "seed_disparity_settings": disparity_settings,
         "seed_disparity_group_sets": disparity_group_sets,
         "seed_disparity_reference_groups": disparity_reference_groups,
+        "seed_indicator_unavailable_groups": config.unavailable_groups,
+        "seed_source_identities": config.identities.drop("request_vintages"),
     }
     with warehouse.get_connection() as con:
         selected = {key.to_user_string() for key in context.selected_asset_keys}

@@ -5,7 +5,9 @@ description: >-
   its 90% margin of error (published, derived by the Census Bureau's formulas, or converted from published 95%
   limits), confidence interval, coefficient of variation and reliability flag, after small-number suppression.
   Where a row exists at its own geography (e.g. a county's published median) it wins over one aggregated from
-  smaller units.
+  smaller units. A group the source has no table for in a vintage (config/indicators.yaml `unavailable_groups`)
+  gets a row at every geography of that indicator and vintage with no value and the reason in estimate_note.
+  Values whose source tables fail an arithmetic identity there carry a quality_note.
 grain: indicator_id x vintage x geo_type x geoid x group_id
 columns:
   indicator_id: indicator id (see indicator_catalog)
@@ -33,6 +35,7 @@ columns:
   moe_kind: what the source publishes about uncertainty (config/indicators.yaml `moe`), one of published, not_published, census_count, published_ci95 or not_applicable
   moe_method: how this row's MOE was obtained, as a code (method says it in words), one of published, published_ci95, census_count, sum_of_counts, proportion_formula, ratio_formula, not_published or not_applicable
   aggregated_by: null at the source's own geography; else how the value was built from smaller areas, one of sum, population_weighted_mean or none (not aggregated)
+  quality_note: where the source tables this value reads do not add up at this geography (an arithmetic identity of config/checks.yaml fails beyond sampling error; intermediate.int_source_identities), which identity, by how much; null otherwise
 */
 with rules as (
     select * from seeds.seed_reliability_rules
@@ -182,59 +185,125 @@ final as (
         d.suppression_reason is not null as suppressed,
         case when d.suppression_reason is null then d.raw_estimate end as estimate,
         case when d.suppression_reason is null and d.raw_estimate is not null then d.raw_moe end as moe,
-        c.unit
+        c.unit,
+        q.quality_note
     from derived as d
     inner join catalog as c using (indicator_id)
+    left join intermediate.int_indicator_quality_notes as q
+        on d.indicator_id = q.indicator_id
+        and d.vintage_year = q.vintage_year
+        and d.geo_level = q.geo_type
+        and d.geoid = q.geoid
+        and d.group_id = q.group_id
+),
+
+computed as (
+    select
+        vintage_year,
+        indicator_id,
+        vintage,
+        geo_level as geo_type,
+        geo_vintage,
+        geoid,
+        geo_name,
+        group_id,
+        case when not suppressed then numerator end as numerator,
+        case when not suppressed then numerator_moe end as numerator_moe,
+        case when not suppressed then denominator end as denominator,
+        case when not suppressed then denominator_moe end as denominator_moe,
+        estimate,
+        moe,
+        -- the interval is clipped to the unit's logical range (counts and percents >= 0, percents <= 100) only where
+        -- the estimate itself lies in that range: a clip must never leave the estimate outside its own interval
+        case
+            when estimate is not null and published_ci_level is not null then published_ci_low
+            when moe is not null and estimate >= 0 then greatest(estimate - moe, 0)
+            when moe is not null then estimate - moe
+        end as ci_low,
+        case
+            when estimate is not null and published_ci_level is not null then published_ci_high
+            when moe is not null and unit = 'percent' and estimate <= 100 then least(estimate + moe, 100)
+            when moe is not null then estimate + moe
+        end as ci_high,
+        case when estimate is not null and published_ci_level is not null then published_ci_level else acs_level end
+            as ci_level,
+        case when moe is not null and estimate <> 0 then moe / z_90 / abs(estimate) * 100 end as cv,
+        case
+            when estimate is null or moe is null then 'unknown'
+            when estimate = 0 and moe > 0 then 'low'
+            when estimate = 0 then 'high'
+            when moe / z_90 / abs(estimate) * 100 < high_below_cv_pct then 'high'
+            when moe / z_90 / abs(estimate) * 100 <= low_above_cv_pct then 'medium'
+            else 'low'
+        end as reliability,
+        suppressed,
+        suppression_reason,
+        case
+            when suppressed then null
+            when estimate is null and estimate_annotation is not null then estimate_annotation
+            when estimate is null and method = 'proportion' and denominator = 0 then 'denominator is zero'
+            when aggregation_method is not null then estimate_annotation
+        end as estimate_note,
+        case when aggregation_method is not null then aggregation_method || '; ' || method_text else method_text end
+            as method,
+        moe_kind,
+        moe_method,
+        aggregated_by,
+        quality_note
+    from final
+),
+
+unavailable as (
+    -- a group the source has no table for: one row per geography the indicator's vintage reaches, no value, the reason
+    select
+        u.vintage_year,
+        u.indicator_id,
+        g.vintage,
+        g.geo_type,
+        g.geo_vintage,
+        g.geoid,
+        g.geo_name,
+        u.group_id,
+        cast(null as double) as numerator,
+        cast(null as double) as numerator_moe,
+        cast(null as double) as denominator,
+        cast(null as double) as denominator_moe,
+        cast(null as double) as estimate,
+        cast(null as double) as moe,
+        cast(null as double) as ci_low,
+        cast(null as double) as ci_high,
+        cast(null as double) as ci_level,
+        cast(null as double) as cv,
+        'unknown' as reliability,
+        false as suppressed,
+        cast(null as varchar) as suppression_reason,
+        u.reason as estimate_note,
+        'not computed: the source has no table for this group (see estimate_note)' as method,
+        g.moe_kind,
+        'not_applicable' as moe_method,
+        g.aggregated_by,
+        cast(null as varchar) as quality_note
+    from seeds.seed_indicator_unavailable_groups as u
+    inner join (
+        select
+            indicator_id, vintage_year, geo_type, geoid,
+            any_value(vintage) as vintage, any_value(geo_vintage) as geo_vintage, any_value(geo_name) as geo_name,
+            any_value(moe_kind) as moe_kind, any_value(aggregated_by) as aggregated_by
+        from computed
+        group by all
+    ) as g
+        on u.indicator_id = g.indicator_id
+        and u.vintage_year = g.vintage_year
+        -- the measurement's places: a source county's own GEOID; aggregated areas are reached through their counties
+        and (u.state is null or g.geo_type <> u.geo_level or left(g.geoid, 2) = u.state)
+        and (u.county is null or g.geo_type <> u.geo_level or left(g.geoid, 5) = u.county)
+    where not exists (
+        select 1 from computed as c
+        where c.indicator_id = u.indicator_id and c.vintage_year = u.vintage_year and c.geo_type = g.geo_type
+            and c.geoid = g.geoid and c.group_id = u.group_id
+    )
 )
 
-select
-    indicator_id,
-    vintage,
-    geo_level as geo_type,
-    geo_vintage,
-    geoid,
-    geo_name,
-    group_id,
-    case when not suppressed then numerator end as numerator,
-    case when not suppressed then numerator_moe end as numerator_moe,
-    case when not suppressed then denominator end as denominator,
-    case when not suppressed then denominator_moe end as denominator_moe,
-    estimate,
-    moe,
-    -- the interval is clipped to the unit's logical range (counts and percents >= 0, percents <= 100) only where
-    -- the estimate itself lies in that range: a clip must never leave the estimate outside its own interval
-    case
-        when estimate is not null and published_ci_level is not null then published_ci_low
-        when moe is not null and estimate >= 0 then greatest(estimate - moe, 0)
-        when moe is not null then estimate - moe
-    end as ci_low,
-    case
-        when estimate is not null and published_ci_level is not null then published_ci_high
-        when moe is not null and unit = 'percent' and estimate <= 100 then least(estimate + moe, 100)
-        when moe is not null then estimate + moe
-    end as ci_high,
-    case when estimate is not null and published_ci_level is not null then published_ci_level else acs_level end
-        as ci_level,
-    case when moe is not null and estimate <> 0 then moe / z_90 / abs(estimate) * 100 end as cv,
-    case
-        when estimate is null or moe is null then 'unknown'
-        when estimate = 0 and moe > 0 then 'low'
-        when estimate = 0 then 'high'
-        when moe / z_90 / abs(estimate) * 100 < high_below_cv_pct then 'high'
-        when moe / z_90 / abs(estimate) * 100 <= low_above_cv_pct then 'medium'
-        else 'low'
-    end as reliability,
-    suppressed,
-    suppression_reason,
-    case
-        when suppressed then null
-        when estimate is null and estimate_annotation is not null then estimate_annotation
-        when estimate is null and method = 'proportion' and denominator = 0 then 'denominator is zero'
-        when aggregation_method is not null then estimate_annotation
-    end as estimate_note,
-    case when aggregation_method is not null then aggregation_method || '; ' || method_text else method_text end
-        as method,
-    moe_kind,
-    moe_method,
-    aggregated_by
-from final
+select * exclude (vintage_year) from computed
+union all by name
+select * exclude (vintage_year) from unavailable

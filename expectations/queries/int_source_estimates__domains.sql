@@ -79,6 +79,11 @@ continuity_problems as (
     cross join cfg_vintage_continuity as c
     where r.n_geographies >= c.min_geographies
       and (r.median_ratio > c.max_median_ratio or r.median_ratio < 1 / c.max_median_ratio)
+      -- a documented change of meaning between two vintages (config/checks.yaml vintage_continuity_exceptions)
+      and not exists (
+          select 1 from cfg_vintage_continuity_exceptions as x
+          where x.dataset = r.dataset and x.vintage_year = r.vintage_year and starts_with(r.variable, x.table_prefix)
+      )
 )
 
 select * from domain_problems where problem is not null

@@ -14,7 +14,7 @@ from pathlib import Path
 import polars as pl
 
 from sources.census_api.spec import GEOGRAPHY_COLUMNS, CensusRequest
-from sources.core.acs_codes import ANNOTATION_CODES, NULL_IN_RESPONSE
+from sources.core.acs_codes import ANNOTATION_CODES, ANNOTATION_SYMBOLS, NULL_IN_RESPONSE
 from sources.core.errors import SourceError
 
 
@@ -39,7 +39,10 @@ def parse_response(response: FetchedResponse, decoded: dict[str, object] | None 
 
     Columns: vintage, dataset, table, variable, geo_level, geoid, geo_name, raw_value, value, annotation.
     Numbers are parsed from strings; annotation codes and nulls become a null ``value`` with the reason in
-    ``annotation``. A header that lacks a requested variable, or a value that is neither a number, an
+    ``annotation``. A ``get=group(<table>)`` answer also has each variable's annotation column (``<var>A``: EA, MA)
+    and GEO_ID: unrequested columns are ignored, except that a null value whose annotation column holds a symbol
+    (``-``, ``N``, ``(X)``, ``**``, ``***``, ``*****``) gets that symbol's reason instead of "null in response"; a
+    number beside a symbol stays a number (the symbol never turns a published value into a missing one). A header that lacks a requested variable, or a value that is neither a number, an
     annotation code nor null, is an error naming the source, the record, the field and the value.
     """
     request = response.request
@@ -81,10 +84,19 @@ def parse_response(response: FetchedResponse, decoded: dict[str, object] | None 
         variable_name="variable",
         value_name="raw_value",
     )
+    # the annotation column beside each requested variable (group() answers), in the same stacking order
+    symbols = [r[index[f"{v}A"]] if f"{v}A" in index else None for v in request.variables for r in body]
+    long = long.with_columns(pl.Series("symbol", symbols, dtype=pl.String).str.strip_chars())
+    symbol_reason = pl.col("symbol").replace_strict(
+        {s: ANNOTATION_CODES[code] + f" (annotation {s!r})" for s, code in ANNOTATION_SYMBOLS.items()},
+        default=pl.lit("annotation ") + pl.col("symbol") + pl.lit(" (not a documented Census symbol)"),
+    )
     long = long.with_columns(
         pl.col("raw_value").str.strip_chars().replace_strict(ANNOTATION_CODES, default=None).alias("annotation")
     ).with_columns(
-        pl.when(pl.col("raw_value").is_null())
+        pl.when(pl.col("raw_value").is_null() & pl.col("symbol").is_not_null() & (pl.col("symbol") != ""))
+        .then(symbol_reason)
+        .when(pl.col("raw_value").is_null())
         .then(pl.lit(NULL_IN_RESPONSE))
         .otherwise(pl.col("annotation"))
         .alias("annotation"),

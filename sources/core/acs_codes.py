@@ -15,3 +15,16 @@ ANNOTATION_CODES: dict[str, str] = {
     "-555555555": "-555555555: estimate is controlled; no sampling error (MOE 0)",
 }
 NULL_IN_RESPONSE = "null in response"
+
+# What a ``get=group(<table>)`` answer puts in a variable's annotation column (``<var>EA`` beside ``<var>E``,
+# ``<var>MA`` beside ``<var>M``): the symbol the Bureau prints in its tables for each code above. A live answer
+# carries both the code in the value column and the symbol here; where a value column is null the symbol alone
+# still says why (same page as above, "Explanation of Symbols").
+ANNOTATION_SYMBOLS: dict[str, str] = {
+    "-": "-666666666",
+    "N": "-999999999",
+    "(X)": "-888888888",
+    "**": "-222222222",
+    "***": "-333333333",
+    "*****": "-555555555",
+}

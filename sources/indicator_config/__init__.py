@@ -18,8 +18,9 @@ from sources.core.errors import ConfigError
 from sources.indicator_config.census_facts import load_census_facts
 from sources.indicator_config.check import check_indicators
 from sources.indicator_config.disparities import load_disparity_settings
-from sources.indicator_config.expand import catalog_frame, variable_spec
+from sources.indicator_config.expand import catalog_frame, unavailable_groups_frame, variable_spec
 from sources.indicator_config.groups import load_groups
+from sources.indicator_config.identities import load_identities
 from sources.indicator_config.svi_themes import load_svi_themes
 
 
@@ -32,6 +33,8 @@ class ProjectConfig:
     controlled_moe_variables: pl.DataFrame
     census_datasets: pl.DataFrame
     open_ended_values: pl.DataFrame
+    unavailable_groups: pl.DataFrame
+    identities: pl.DataFrame
 
 
 def load_project_config(config_dir: Path) -> ProjectConfig:
@@ -50,6 +53,8 @@ def load_project_config(config_dir: Path) -> ProjectConfig:
         controlled,
         datasets,
         open_ended,
+        unavailable_groups_frame(indicators),
+        load_identities(config_dir / "checks.yaml"),
     )
 
 

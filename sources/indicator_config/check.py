@@ -45,6 +45,7 @@ class Measurement:
     aggregation: str
     aggregation_note: str | None
     scale: float
+    unavailable_groups: dict[str, str]  # group id -> why the source has no value for it (published as such)
 
 
 @dataclass(frozen=True)
@@ -103,6 +104,7 @@ def _check_measurement(m: dict[str, Any], iteration: dict[str, str | None], mwhe
         raise ConfigError(f"{mwhere}: say why it is not aggregated in `aggregation_note`")
     places = _places(m, mwhere)
     roles_by_group = _expand_groups(m, iteration, mwhere)
+    unavailable = _unavailable_groups(m, iteration, roles_by_group, mwhere)
     vintages = []
     for vintage in m.get("vintages") or []:
         if not re.fullmatch(r"\d{4}", str(vintage)):
@@ -133,7 +135,29 @@ def _check_measurement(m: dict[str, Any], iteration: dict[str, str | None], mwhe
         aggregation=aggregation,
         aggregation_note=" ".join(str(m.get("aggregation_note") or "").split()) or None,
         scale=float(m.get("scale", 1)),
+        unavailable_groups=unavailable,
     )
+
+
+def _unavailable_groups(
+    m: dict[str, Any], iteration: dict[str, str | None], defined: dict[str, Any], where: str
+) -> dict[str, str]:
+    """`unavailable_groups`: group id -> the reason the source has no value for that group in these vintages (a
+    table missing from the source, no all-races table); the pipeline publishes a row with no value and the reason."""
+    raw = m.get("unavailable_groups") or {}
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{where} field `unavailable_groups` must map group ids to reasons")
+    out = {}
+    for group_id, reason in raw.items():
+        if group_id not in iteration:
+            raise ConfigError(f"{where} field `unavailable_groups` names unknown group {group_id!r}")
+        if group_id in defined:
+            raise ConfigError(f"{where}: group {group_id!r} is both defined and listed in `unavailable_groups`")
+        text = " ".join(str(reason or "").split())
+        if not text:
+            raise ConfigError(f"{where} field `unavailable_groups` gives no reason for group {group_id!r}")
+        out[group_id] = text
+    return out
 
 
 def _places(m: dict[str, Any], where: str) -> list[tuple[str | None, str | None]]:

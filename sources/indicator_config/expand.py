@@ -72,3 +72,38 @@ def variable_spec(indicators: list[Indicator], path: str = "config/indicators.ya
             f"{path}: indicator {row['indicator_id']!r} lists {row['variable']} twice for {row['group_id']}"
         )
     return spec
+
+
+def unavailable_groups_frame(indicators: list[Indicator]) -> pl.DataFrame:
+    """Groups a measurement's source has no value for (config `unavailable_groups`), with the reason: one row per
+    indicator x vintage x dataset x geography level x place x group. The SQL publishes them as rows without a value."""
+    rows = [
+        {
+            "indicator_id": ind.indicator_id,
+            "vintage_year": vintage,
+            "dataset": m.dataset,
+            "geo_level": m.geo_level,
+            "state": state,
+            "county": county,
+            "group_id": group_id,
+            "reason": reason,
+        }
+        for ind in indicators
+        for m in ind.measurements
+        for vintage in m.vintages
+        for state, county in m.places
+        for group_id, reason in m.unavailable_groups.items()
+    ]
+    return pl.DataFrame(
+        rows,
+        schema={
+            "indicator_id": pl.String,
+            "vintage_year": pl.String,
+            "dataset": pl.String,
+            "geo_level": pl.String,
+            "state": pl.String,
+            "county": pl.String,
+            "group_id": pl.String,
+            "reason": pl.String,
+        },
+    )

@@ -23,7 +23,7 @@ def test_census_api_raw_live_lands_every_response_and_parses_like_the_snapshot(
     snapshot_dir: Path, tmp_path: Path
 ) -> None:
     config = load_project_config(CONFIG_DIR)
-    calls = plan_requests(config.indicator_variables, config.census_datasets)
+    calls = plan_requests(config.indicator_variables, config.census_datasets, config.identities)
     warehouse = tmp_path / "warehouse.duckdb"
     with CensusReplayServer(snapshot_dir, accepted_key=KEY) as server, dg.instance_for_test() as instance:
         # every configured vintage in one run, as `sdoh refresh` lands a partitioned source

@@ -47,7 +47,11 @@ def test_manifest_names_sources_with_checksums_vintages_and_code_version(first_r
     settings, _ = first_release
     release = list_releases(settings.published_dir)[-1]
     manifest = json.loads((release.path / "manifest.json").read_text())
-    assert manifest["vintages"]["acs"] == [f"{y - 4}-{y}" for y in range(2017, 2024)]
+    spec = load_project_config(CONFIG_DIR).indicator_variables  # the configured ACS years, derived (2024 added)
+    acs_years = sorted(
+        {int(y) for y, d in zip(spec["vintage_year"], spec["dataset"], strict=True) if d.startswith("acs/")}
+    )
+    assert acs_years[-1] == 2024 and manifest["vintages"]["acs"] == [f"{y - 4}-{y}" for y in acs_years]
     assert manifest["vintages"]["decennial_census"] == ["2010", "2020"]
     assert manifest["vintages"]["wa_doh"] == ["2016-2020"]
     assert manifest["code_version"]
@@ -55,7 +59,7 @@ def test_manifest_names_sources_with_checksums_vintages_and_code_version(first_r
     king = "census_api/2018/acs/acs5/county/B19013.json"
     assert sources[king] == sha256_file(snapshot_dir / king)
     config = load_project_config(CONFIG_DIR)
-    calls = plan_requests(config.indicator_variables, config.census_datasets)
+    calls = plan_requests(config.indicator_variables, config.census_datasets, config.identities)
     expected_files = {f"census_api/{c.snapshot_relpath}" for c in calls}
     expected_files.add("wa_doh/life_expectancy_tract/Life_Expectancy_at_Birth_16_20.csv")
     expected_files |= {r["snapshot"] for r in load_yaml(CONFIG_DIR / "cdc_places.yaml")["releases"]}

@@ -80,6 +80,8 @@ def test_asset_graph_and_sql_dependencies(tmp_path: Path) -> None:
         "seed_disparity_settings",
         "seed_disparity_group_sets",
         "seed_disparity_reference_groups",
+        "seed_indicator_unavailable_groups",
+        "seed_source_identities",
         "int_svi_ranks",
         "fct_disparities",
         "stg_census_api__estimates",
@@ -91,6 +93,8 @@ def test_asset_graph_and_sql_dependencies(tmp_path: Path) -> None:
         "int_indicator_components",
         "int_geo_allocation",
         "int_indicator_components_aggregated",
+        "int_source_identities",
+        "int_indicator_quality_notes",
         "int_indicator_values",
         "fct_indicator_values",
         "dim_indicator_catalog",
@@ -115,6 +119,8 @@ def test_asset_graph_and_sql_dependencies(tmp_path: Path) -> None:
         "ref_county_geoids",
         "seed_reliability_rules",
         "seed_indicators",
+        "seed_indicator_unavailable_groups",
+        "int_indicator_quality_notes",
     }
     stacked = graph.get(next(k for k in graph.get_all_asset_keys() if k.to_user_string() == "int_source_estimates"))
     staging = {k for k in keys if k.startswith("stg_")}
@@ -131,7 +137,7 @@ def test_asset_graph_and_sql_dependencies(tmp_path: Path) -> None:
         "seed_ach_region_members:gx_seed_ach_region_members",
         "int_source_estimates:gx_int_source_estimates__coverage",
         "int_source_estimates:gx_int_source_estimates__domains",
-        "int_source_estimates:gx_int_source_estimates__identities",
+        "int_source_identities:gx_int_source_identities",
         "int_source_estimates:gx_int_source_estimates__vintage_geographies",
         "fct_indicator_values:gx_fct_indicator_values",
         "fct_indicator_values:gx_fct_indicator_values__coverage",

@@ -81,6 +81,14 @@ def instance(module_instance: dg.DagsterInstance) -> dg.DagsterInstance:
     return module_instance
 
 
+@pytest.fixture
+def instance_before_2024(instance: dg.DagsterInstance) -> dg.DagsterInstance:
+    """The configured vintages as partitions, except the newest, 2024 (ACS 2020-24): the instance as it was before
+    that vintage was published and configured, so the census sensors have a new vintage to find."""
+    instance.delete_dynamic_partition(BY_SOURCE["census_api"].name, "2024")
+    return instance
+
+
 def evaluate(name: str, instance: dg.DagsterInstance, cursor: str | None = None):
     """One tick of a sensor of the project's Definitions (``SensorExecutionData``: run requests, partition
     requests, cursor, skip message)."""
@@ -162,9 +170,10 @@ def test_plan_vintages_first_sight_records_and_live_leaves_history_alone() -> No
 
 
 def test_snapshot_sensor_adds_a_new_vintage_folder_once(
-    snapshot_dir: Path, tmp_path: Path, instance: dg.DagsterInstance, monkeypatch: pytest.MonkeyPatch
+    snapshot_dir: Path, tmp_path: Path, instance_before_2024: dg.DagsterInstance, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """census_api/2024 is in the snapshot but in no config yet: left out of the copy, then linked in."""
+    """census_api/2024 (ACS 2020-24) is left out of the copy, then linked in: the sensor notices the new folder."""
+    instance = instance_before_2024
     copy = linked_snapshot(
         snapshot_dir, tmp_path / "snapshot", expand=("", "census_api"), leave_out=("census_api/2024",)
     )
@@ -244,9 +253,10 @@ def live_census(snapshot_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPa
 def test_live_census_sensor_adds_the_vintage_the_catalog_lists(
     live_census: CensusReplayServer,
     tmp_path: Path,
-    instance: dg.DagsterInstance,
+    instance_before_2024: dg.DagsterInstance,
     dagster_logs: SensorLogs,
 ) -> None:
+    instance = instance_before_2024
     name = NEW_VINTAGE_SENSORS["census_api"]
     partitions = BY_SOURCE["census_api"].name
     first = evaluate(name, instance)

@@ -64,6 +64,80 @@ def test_annotation_codes_never_become_numbers() -> None:
     assert frame["annotation"].to_list()[1].startswith("-222222222")
 
 
+def test_2024_group_answer_parses_with_annotation_columns_and_geo_id(snapshot_dir) -> None:
+    """ACS 2020-24 county file answered to get=group(B17001B): E, EA, M, MA columns, then GEO_ID, NAME, state,
+    county. Los Angeles (06037): B17001B_001E "746620" ±"4388", B17001B_002E "148100" ±"4427"; the annotation
+    columns (null here) are read, not returned as variables; 3,222 counties (Puerto Rico included)."""
+    variables = ["B17001B_001E", "B17001B_001M", "B17001B_002E", "B17001B_002M"]
+    [call] = plan_calls("2024", "acs/acs5", "county", "B17001B", variables)
+    assert call.snapshot_relpath == "2024/acs/acs5/county/B17001B.json"  # the national county file
+    frame = parse_table([SnapshotFetcher(snapshot_dir).fetch(call)])
+    assert frame.height == 3222 * 4 and frame["geoid"].n_unique() == 3222
+    assert set(frame["variable"]) == set(variables)
+    la = {r["variable"]: r for r in frame.filter(frame["geoid"] == "06037").iter_rows(named=True)}
+    assert [la[v]["value"] for v in variables] == [746620.0, 4388.0, 148100.0, 4427.0]
+    assert all(la[v]["annotation"] is None for v in variables)
+    assert la["B17001B_001E"]["geo_name"] == "Los Angeles County, California"
+
+
+def test_annotation_columns_of_a_group_answer_give_the_reason() -> None:
+    """GENERATED group() answer (the snapshot's annotation columns are all null): a live answer puts the code in
+    the value column and its symbol in the annotation column (EA/MA). Code and symbol: the code's reason. A null
+    value with a symbol: the symbol's reason, not "null in response". A number beside a symbol stays a number."""
+    request = CensusRequest("2024", "acs/acs5", "county", "C27001E", ("C27001E_001E", "C27001E_001M"))
+    header = ["C27001E_001E", "C27001E_001EA", "C27001E_001M", "C27001E_001MA", "GEO_ID", "NAME", "state", "county"]
+    body = json.dumps(
+        [
+            header,
+            ["-666666666", "-", "-222222222", "**", "0500000US53001", "A County, Washington", "53", "001"],
+            [None, "-", None, "*****", "0500000US53003", "B County, Washington", "53", "003"],
+            ["12", None, None, "?", "0500000US53005", "C County, Washington", "53", "005"],
+            ["40", None, "18", None, "0500000US53007", "D County, Washington", "53", "007"],
+        ]
+    ).encode()
+    frame = parse_response(FetchedResponse(request, body, "generated.json", sha256_bytes(body), ""))
+    cell = {(r["geoid"], r["variable"][-1]): (r["value"], r["annotation"]) for r in frame.iter_rows(named=True)}
+    assert cell["53001", "E"][0] is None and cell["53001", "E"][1].startswith("-666666666")
+    assert cell["53001", "M"][0] is None and cell["53001", "M"][1].startswith("-222222222")
+    assert cell["53003", "E"] == (
+        None,
+        "-666666666: estimate could not be computed (too few sample observations) (annotation '-')",
+    )
+    assert cell["53003", "M"][1].startswith("-555555555") and "'*****'" in cell["53003", "M"][1]
+    assert cell["53005", "E"] == (12.0, None)
+    assert cell["53005", "M"] == (None, "annotation ? (not a documented Census symbol)")
+    assert cell["53007", "E"] == (40.0, None) and cell["53007", "M"] == (18.0, None)
+    assert set(frame["variable"]) == {"C27001E_001E", "C27001E_001M"}  # EA/MA/GEO_ID are not variables
+
+
+def test_identity_terms_join_only_tables_already_fetched_in_their_vintages() -> None:
+    """config/checks.yaml adds C27001x_001 and B27001_002/_030 to the 2024 calls of tables the indicators read;
+    the 2019 snapshot files hold only the indicators' variables, so 2019 calls get nothing added."""
+    from pathlib import Path
+
+    import polars as pl
+
+    from sources.census_api import plan_requests
+    from sources.indicator_config import load_project_config
+
+    config = load_project_config(Path(__file__).resolve().parents[2] / "config")
+    spec = config.indicator_variables
+
+    def variables(vintage: str, with_checks: bool) -> dict[str, set[str]]:
+        wanted = spec.filter(pl.col("vintage_year") == vintage)
+        calls = plan_requests(wanted, config.census_datasets, config.identities if with_checks else None)
+        out: dict[str, set[str]] = {}
+        for call in calls:
+            out.setdefault(call.table, set()).update(call.variables)
+        return out
+
+    plain, checked = variables("2024", False), variables("2024", True)
+    assert set(checked) == set(plain)  # no table of its own
+    assert checked["C27001A"] - plain["C27001A"] == {"C27001A_001E", "C27001A_001M"}
+    assert checked["B27001"] - plain["B27001"] == {"B27001_002E", "B27001_002M", "B27001_030E", "B27001_030M"}
+    assert variables("2019", True) == variables("2019", False)
+
+
 def test_missing_requested_variable_is_an_error_naming_it(snapshot_dir) -> None:
     [call] = plan_calls("2018", "acs/acs5", "county", "B19013", ["B19013_001E", "B19013_002E"])
     with pytest.raises(CensusResponseError, match=r"lacks requested variable.*B19013_002E"):

@@ -238,3 +238,18 @@ def test_reference_group_override_is_read_per_indicator(tmp_path) -> None:
 def test_disparity_config_errors_name_file_key_and_value(tmp_path, old, new, message) -> None:
     with pytest.raises(ConfigError, match=r"disparities\.yaml: .*" + message):
         load_disparity_settings(_disparities(tmp_path, old, new))
+
+
+def test_unavailable_groups_need_a_reason_and_cannot_also_be_defined(tmp_path) -> None:
+    """2020-24 county poverty lists total, white and white_nh as unavailable (no table in the snapshot)."""
+    config = load_project_config(CONFIG_DIR)
+    poverty = config.unavailable_groups.filter(config.unavailable_groups["indicator_id"] == "poverty_rate")
+    assert sorted(poverty["group_id"]) == ["total", "white", "white_nh"] and set(poverty["vintage_year"]) == {"2024"}
+    with pytest.raises(ConfigError, match=r"group 'hispanic' is both defined and listed in `unavailable_groups`"):
+        load_project_config(
+            _broken(
+                tmp_path,
+                "        unavailable_groups:\n          total:",
+                "        unavailable_groups:\n          hispanic: gone\n          total:",
+            )
+        )

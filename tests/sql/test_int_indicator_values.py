@@ -189,11 +189,31 @@ AGGREGATED = [
 
 
 def run(
-    rules: dict[str, float], components: list[dict[str, Any]], aggregates: list[dict[str, Any]]
+    rules: dict[str, float],
+    components: list[dict[str, Any]],
+    aggregates: list[dict[str, Any]],
+    unavailable: list[dict[str, Any]] = (),
+    notes: list[dict[str, Any]] = (),
+    key: tuple[str, ...] = ("indicator_id", "geoid"),
 ) -> dict[Any, dict[str, Any]]:
     """Run the model on the given rules and inputs (plus fixed county vintages, names and units), keyed by
     (indicator_id, geoid)."""
     con: duckdb.DuckDBPyConnection = connect()
+    create_table(
+        con,
+        "seeds.seed_indicator_unavailable_groups",
+        {
+            c: "varchar"
+            for c in ("indicator_id", "vintage_year", "dataset", "geo_level", "state", "county", "group_id", "reason")
+        },
+        unavailable,
+    )
+    create_table(
+        con,
+        "intermediate.int_indicator_quality_notes",
+        {c: "varchar" for c in ("indicator_id", "vintage_year", "geo_type", "geoid", "group_id", "quality_note")},
+        notes,
+    )
     create_rules(con, "seeds.seed_reliability_rules", rules)
     create_table(
         con,
@@ -226,7 +246,7 @@ def run(
     )
     rows = run_model(con, MODEL)
     con.close()
-    return by_key(rows, "indicator_id", "geoid")
+    return by_key(rows, *key)
 
 
 @pytest.fixture(scope="module")
@@ -506,3 +526,47 @@ def test_interval_never_excludes_its_estimate() -> None:
     assert (negative["estimate"], negative["ci_low"], negative["ci_high"]) == (-50.0, -150.0, 50.0)
     for row in (over, capped, negative):
         assert row["ci_low"] <= row["estimate"] <= row["ci_high"]
+
+
+def test_unavailable_group_rows_say_why_and_quality_notes_join_by_group() -> None:
+    """A group config/indicators.yaml lists as unavailable gets a row, without a value, at every geography the
+    indicator's vintage has (the county and the region here), with the reason; a quality note lands on its group."""
+    components = proportion("53001", (300.0, 40.0), (1200.0, 50.0))
+    aggregates = [
+        aggregated("pct", "ach", "ach_x", "numerator", 300.0, 40.0, from_geo_level="county"),
+        aggregated("pct", "ach", "ach_x", "denominator", 1200.0, 50.0, from_geo_level="county"),
+    ]
+    reason = "no value: table X (white alone) is not in the source"
+    unavailable = [
+        {
+            "indicator_id": "pct",
+            "vintage_year": "2022",
+            "dataset": "d",
+            "geo_level": "county",
+            "group_id": "white",
+            "reason": reason,
+        }
+    ]
+    notes = [
+        {
+            "indicator_id": "pct",
+            "vintage_year": "2022",
+            "geo_type": "county",
+            "geoid": "53001",
+            "group_id": "total",
+            "quality_note": "N",
+        }
+    ]
+    out = run(RELIABILITY_RULES, components, aggregates, unavailable, notes, key=("geoid", "group_id"))
+    assert set(out) == {("53001", "total"), ("53001", "white"), ("ach_x", "total"), ("ach_x", "white")}
+    for geoid in ("53001", "ach_x"):
+        row = out[geoid, "white"]
+        assert (row["estimate"], row["moe"], row["reliability"], row["estimate_note"]) == (
+            None,
+            None,
+            "unknown",
+            reason,
+        )
+        assert row["vintage"] == "2018-2022" and row["quality_note"] is None
+    assert out["53001", "total"]["quality_note"] == "N" and out["ach_x", "total"]["quality_note"] is None
+    assert out["53001", "total"]["estimate"] == 25.0
