@@ -24,10 +24,11 @@ def test_shipped_config_expands_to_groups_and_variables() -> None:
     assert total.filter(total["role"] == "denominator").height == 14
 
 
-def _broken(tmp_path, old: str, new: str):
+def _broken(tmp_path, old: str, new: str, file: str = "indicators.yaml"):
+    """A copy of config/ with one edit to one file (default indicators.yaml)."""
     target = tmp_path / "config"
     shutil.copytree(CONFIG_DIR, target)
-    path = target / "indicators.yaml"
+    path = target / file
     text = path.read_text()
     assert old in text
     path.write_text(text.replace(old, new, 1))
@@ -188,13 +189,7 @@ def test_a_measure_table_vintage_for_an_unknown_release_is_named(tmp_path) -> No
 
 
 def _disparities(tmp_path, old: str, new: str):
-    target = tmp_path / "config"
-    shutil.copytree(CONFIG_DIR, target)
-    path = target / "disparities.yaml"
-    text = path.read_text()
-    assert old in text
-    path.write_text(text.replace(old, new, 1))
-    return target
+    return _broken(tmp_path, old, new, file="disparities.yaml")
 
 
 def test_shipped_disparity_config_gives_the_fixed_references_and_settings() -> None:
