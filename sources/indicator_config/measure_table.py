@@ -46,6 +46,10 @@ def measure_table_entries(table: dict[str, Any], where: str) -> list[dict[str, A
     for field in TABLE_FIELDS:
         if table.get(field) in (None, "", [], {}):
             raise ConfigError(f"{where} has no `{field}`")
+    for value_type in table["value_types"]:
+        missing = [f for f in VALUE_TYPE_FIELDS if f not in value_type]
+        if missing:
+            raise ConfigError(f"{where} value type {value_type!r} lacks {missing}")
     releases = {str(k): str(v) for k, v in table["releases"].items()}
     year_name = str(table.get("year_name") or "data year")
     seen: set[str] = set()
@@ -76,15 +80,12 @@ def measure_table_entries(table: dict[str, Any], where: str) -> list[dict[str, A
             if release in vintages
         )
         note = " ".join(str(row.get("note") or "").split())
+        fields = {str(k): str(v) for k, v in row.items() if not isinstance(v, (dict, list))}
+        try:
+            described = str(table["description"]).format(**fields)
+        except KeyError as exc:
+            raise ConfigError(f"{rwhere}: `description` names field {exc} that the row does not have") from None
         for value_type in table["value_types"]:
-            missing = [f for f in VALUE_TYPE_FIELDS if f not in value_type]
-            if missing:
-                raise ConfigError(f"{where} value type {value_type!r} lacks {missing}")
-            fields = {str(k): str(v) for k, v in row.items() if not isinstance(v, (dict, list))}
-            try:
-                described = str(table["description"]).format(**fields)
-            except KeyError as exc:
-                raise ConfigError(f"{rwhere}: `description` names field {exc} that the row does not have") from None
             measurement = {
                 "vintages": sorted(set(vintages.values())),
                 "dataset": table["dataset"],
