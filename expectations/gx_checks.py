@@ -12,18 +12,18 @@ become the check's dependencies (read from the SQL with sqlglot). ``meta.config_
 each with the columns it needs, so tolerances and expected coverage are data, not SQL.
 
 Every suite also gets one built-in expectation, ``expect_numeric_values_to_be_finite``: no NaN or infinity in any
-floating-point column of ``meta.table`` (pandas cannot tell NaN from a missing value, so this runs in DuckDB). Expectation ``meta.severity`` is ``critical`` (a failure blocks
-everything downstream, so no release is published), ``warning`` or ``info`` (reported, not blocking).
+floating-point column of ``meta.table`` (pandas, whose semantics the suites keep, cannot tell NaN from a missing
+value). Expectation ``meta.severity`` is ``critical`` (a failure blocks everything downstream, so no release is
+published), ``warning`` or ``info`` (reported, not blocking).
 
-Great Expectations takes ~4 s to import, so it is imported inside ``run_suite`` only: loading the code location
-stays fast.
+The checks run in DuckDB, on the check's own cursor of the warehouse connection: each expectation is compiled to SQL
+(``expectations/sql_checks.py``, which says why GX's own SQL engine cannot do it), so no checked table is copied into
+Python and Great Expectations is not imported at run time (it took ~4 s); the suites stay GX suites, and
+tests/expectations check that the compiled checks give GX's own outcomes.
 """
 
 import json
-import logging
 import math
-import os
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -39,6 +39,9 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 CHECKS_CONFIG = "checks.yaml"
 FINITE = "expect_numeric_values_to_be_finite"
 _FLOAT_TYPES = ("DOUBLE", "FLOAT", "REAL")
+CHECKED = "gx_checked"  # the temporary view of the rows a check validates (on the check's own cursor)
+ROW = "__gx_row"  # its row number in table order (expectations/sql_checks.py shows failing rows in that order)
+_QUERY_RESULT = "gx_query_result"  # a query suite's result, a temporary table on the check's cursor
 
 
 @dataclass
@@ -88,83 +91,47 @@ def load_suite(path: Path) -> dict[str, Any]:
             raise ValueError(f"{path}: suite meta has no `{key}`")
     if meta.get("query_file") and not (PROJECT_ROOT / meta["query_file"]).is_file():
         raise ValueError(f"{path}: suite meta `query_file` {meta['query_file']!r} is not a file under {PROJECT_ROOT}")
+    from expectations.sql_checks import check_supported
+
     for exp in suite.get("expectations") or []:
+        try:
+            check_supported(exp)
+        except ValueError as err:
+            raise ValueError(f"{path}: {err}") from None
         severity = (exp.get("meta") or {}).get("severity", "critical")
         if severity not in SEVERITIES:
             raise ValueError(f"{path}: expectation {exp.get('type')} has severity {severity!r}; expected {SEVERITIES}")
     return suite
 
 
-def suite_columns(suite: dict[str, Any]) -> list[str]:
-    """Columns the suite reads (so checks load only what they need from a large table)."""
-    cols: list[str] = list(suite["meta"].get("record_columns") or [])
-    for exp in suite["expectations"]:
-        kwargs = exp.get("kwargs") or {}
-        cols += [kwargs["column"]] if "column" in kwargs else []
-        cols += list(kwargs.get("column_list") or [])
-        cols += [kwargs[k] for k in ("column_A", "column_B") if k in kwargs]
-        # every identifier in a row condition may be a column; the caller keeps those the table has
-        cols += re.findall(r"[A-Za-z_][A-Za-z0-9_]*", kwargs.get("row_condition") or "")
-    return list(dict.fromkeys(cols))
+def run_suite_in_duckdb(
+    con: Any, relation: str, suite: dict[str, Any], parameters: dict[str, tuple[str, str]]
+) -> SuiteOutcome:
+    """Validate ``relation`` (a table or view with a ``__gx_row`` column in table order) against a suite, in DuckDB:
+    each expectation compiled to SQL (expectations/sql_checks.py says why not GX's own engine); only counts and at
+    most ``_MAX_EXAMPLES`` failing records per expectation come back to Python."""
+    from expectations.sql_checks import evaluate
 
-
-def run_suite(suite: dict[str, Any], frame: Any, parameters: dict[str, list[Any]]) -> SuiteOutcome:
-    """Validate a pandas frame against a suite with an ephemeral GX context."""
-    os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
-    import great_expectations as gx
-    from great_expectations.core.expectation_suite import ExpectationSuite
-    from great_expectations.expectations.expectation_configuration import ExpectationConfiguration
-
-    logging.getLogger("great_expectations").setLevel(logging.WARNING)
-    context = gx.get_context(mode="ephemeral")
-    try:
-        from great_expectations.data_context.types.base import ProgressBarsConfig
-
-        context.variables.progress_bars = ProgressBarsConfig(globally=False)
-    except Exception:  # progress bars are cosmetic; older/newer GX may differ
-        pass
-    batch = context.data_sources.add_pandas("frames").add_dataframe_asset(suite["name"])
-    batch_definition = batch.add_batch_definition_whole_dataframe("whole")
-    gx_suite = ExpectationSuite(name=suite["name"])
-    for exp in suite["expectations"]:
-        gx_suite.add_expectation_configuration(
-            ExpectationConfiguration(type=exp["type"], kwargs=exp.get("kwargs") or {}, meta=exp.get("meta") or {})
-        )
-    gx_suite = context.suites.add(gx_suite)
-    validation = context.validation_definitions.add(
-        gx.ValidationDefinition(name=f"{suite['name']}_validation", data=batch_definition, suite=gx_suite)
-    )
-    record_columns = [c for c in suite["meta"].get("record_columns") or [] if c in frame.columns]
-    result = validation.run(
-        batch_parameters={"dataframe": frame},
-        expectation_parameters=parameters,
-        result_format={
-            "result_format": "SUMMARY",
-            "unexpected_index_column_names": record_columns,
-            "partial_unexpected_count": _MAX_EXAMPLES,
-        },
+    rows, results = evaluate(
+        con, relation, suite["expectations"], list(suite["meta"].get("record_columns") or []), parameters, _MAX_EXAMPLES
     )
     outcomes = []
-    for r in result.results:
-        cfg = r.expectation_config
-        meta = cfg.meta or {}
-        info = r.exception_info or {}
-        raised = info.get("raised_exception") if isinstance(info, dict) else False
-        records = r.result.get("partial_unexpected_index_list") or []
+    for r in results:
+        kwargs, meta = r.config.get("kwargs") or {}, r.config.get("meta") or {}
         outcomes.append(
             ExpectationOutcome(
-                expectation=cfg.type,
-                column=cfg.kwargs.get("column") or (",".join(cfg.kwargs.get("column_list") or []) or None),
+                expectation=r.config["type"],
+                column=kwargs.get("column") or (",".join(kwargs.get("column_list") or []) or None),
                 severity=meta.get("severity", "critical"),
-                success=bool(r.success),
-                unexpected_count=r.result.get("unexpected_count"),
-                examples=list(r.result.get("partial_unexpected_list") or [])[:_MAX_EXAMPLES],
-                records=[dict(rec) for rec in records[:_MAX_EXAMPLES] if isinstance(rec, dict)],
+                success=r.success,
+                unexpected_count=r.unexpected_count,
+                examples=r.examples[:_MAX_EXAMPLES],
+                records=r.records[:_MAX_EXAMPLES],
                 why=meta.get("why"),
-                error=(info.get("exception_message") if raised else None),
+                error=r.error,
             )
         )
-    return SuiteOutcome(suite["name"], suite["meta"]["table"], len(frame), outcomes)
+    return SuiteOutcome(suite["name"], suite["meta"]["table"], rows, outcomes)
 
 
 def _check_result(outcome: SuiteOutcome, key: dg.AssetCheckKey | None = None) -> dg.AssetCheckResult:
@@ -222,12 +189,9 @@ def _jsonable(value: Any) -> Any:
     return str(value)
 
 
-def _parameters(con: Any, suite: dict[str, Any]) -> dict[str, list[Any]]:
-    params: dict[str, list[Any]] = {}
-    for name, source in (suite["meta"].get("parameters") or {}).items():
-        rows = con.execute(f'select distinct "{source["column"]}" from {source["table"]}').fetchall()
-        params[name] = [r[0] for r in rows]
-    return params
+def _parameters(suite: dict[str, Any]) -> dict[str, tuple[str, str]]:
+    """``meta.parameters``: value sets read in DuckDB from another table's column (e.g. the known county GEOIDs)."""
+    return {name: (src["table"], src["column"]) for name, src in (suite["meta"].get("parameters") or {}).items()}
 
 
 def load_checks_config(config_dir: Path) -> dict[str, Any]:
@@ -319,7 +283,6 @@ def finite_outcome(con: Any, table: str, record_columns: list[str]) -> Expectati
 def build_suite_check(path: Path) -> dg.AssetChecksDefinition:
     suite = load_suite(path)
     meta = suite["meta"]
-    columns = suite_columns(suite)
     query_file = meta.get("query_file")
     tables = [p["table"] for p in (meta.get("parameters") or {}).values()] + list(_query_tables(suite))
     deps = list(dict.fromkeys(dg.AssetKey(t.split(".")[-1]) for t in tables if t.split(".")[-1] != meta["asset"]))
@@ -353,26 +316,28 @@ def build_suite_check(path: Path) -> dg.AssetChecksDefinition:
             else {}
         )
         with warehouse.get_connection() as con:
-            if query_file:
-                cursor = con.cursor()
-                for name, frame in relations.items():
-                    cursor.register(name, frame)
-                frame = cursor.execute((PROJECT_ROOT / query_file).read_text()).df()
+            cursor = con.cursor()  # the config relations and the checked view live on this cursor only
+            try:
+                if query_file:
+                    for name, frame in relations.items():
+                        cursor.register(name, frame)
+                    # one row per problem or group (measured on the snapshot: at most a few thousand rows), kept
+                    # in DuckDB so the query runs once for all of the suite's counts and examples
+                    cursor.execute(f"create temp table {_QUERY_RESULT} as {(PROJECT_ROOT / query_file).read_text()}")
+                    cursor.execute(f"create temp view {CHECKED} as select *, rowid as {ROW} from {_QUERY_RESULT}")
+                    scope = ""
+                else:
+                    scope = _checked_scope(cursor, context, meta["asset"], meta["table"])
+                outcome = run_suite_in_duckdb(cursor, CHECKED, suite, _parameters(suite))
+                finite = finite_outcome(
+                    cursor, meta["table"] if query_file else CHECKED, list(meta.get("record_columns") or [])
+                )
+            finally:
                 cursor.close()
-            else:
-                table, scope = _checked_scope(con, context, meta["asset"], meta["table"])
-                present = {r[0] for r in con.execute(f"describe {table}").fetchall()}
-                select = ", ".join(f'"{c}"' for c in columns if c in present)
-                frame = con.execute(f"select {select} from {table}").df()
-            parameters = _parameters(con, suite)
-            finite = finite_outcome(
-                con, table if not query_file else meta["table"], list(meta.get("record_columns") or [])
-            )
         context.log.info(
-            f"validating {len(frame):,} rows of {source}{scope if not query_file else ''} against "
-            f"{len(suite['expectations'])} expectations"
+            f"validated {outcome.rows:,} rows of {source}{scope} against {len(suite['expectations'])} expectations "
+            "in DuckDB"
         )
-        outcome = run_suite(suite, frame, parameters)
         outcome.outcomes.insert(0, finite)
         for failure in outcome.failed:
             (context.log.error if failure.severity == "critical" else context.log.warning)(
@@ -383,27 +348,30 @@ def build_suite_check(path: Path) -> dg.AssetChecksDefinition:
     return _check
 
 
-def _checked_scope(con: Any, context: Any, asset: str, table: str) -> tuple[str, str]:
-    """The rows a check validates: the whole table, or, for a vintage-partitioned raw table, the partitions this run
-    landed (a temporary view). Every row of such a table was validated in the run that landed it, and its suite's
-    expectations are per row or per key within a vintage, so validating the other vintages again proves nothing new
-    and would make a one-vintage refresh pay for all of them."""
+def _checked_scope(con: Any, context: Any, asset: str, table: str) -> str:
+    """Create the temporary view ``CHECKED`` of the rows a check validates, numbered in table order, and say which:
+    the whole table, or, for a vintage-partitioned raw table, the partitions this run landed. Every row of such a
+    table was validated in the run that landed it, and its suite's expectations are per row or per key within a
+    vintage, so validating the other vintages again proves nothing new and would make a one-vintage refresh pay for
+    all of them."""
     from assets.partitions import BY_ASSET, run_partition_keys
 
+    view = f"create or replace temp view {CHECKED} as select *, rowid as {ROW} from {table}"
     source = BY_ASSET.get(asset)
-    if source is None:
-        return table, ""
-    # only when this run landed the table: then the run's partition tags are the table's (one partitioned asset a run)
-    [latest] = context.instance.fetch_materializations(dg.AssetKey(asset), limit=1).records or [None]
-    keys = run_partition_keys(context.run.tags, context.instance, source)
-    if latest is None or latest.run_id != context.run.run_id or not keys:
-        return table, ""
+    keys: list[str] = []
+    if source is not None:
+        # only when this run landed the table: then the run's partition tags are the table's (one partitioned asset
+        # a run)
+        [latest] = context.instance.fetch_materializations(dg.AssetKey(asset), limit=1).records or [None]
+        keys = run_partition_keys(context.run.tags, context.instance, source)
+        if latest is None or latest.run_id != context.run.run_id:
+            keys = []
+    if not keys:
+        con.execute(view)
+        return ""
     values = ", ".join("'" + source.row_value(k).replace("'", "''") + "'" for k in keys)  # a view takes no parameters
-    con.execute(
-        f"create or replace temp view gx_checked_partitions as select * from {table} "
-        f"where {source.row_column} in ({values})"
-    )
-    return "gx_checked_partitions", f" (partitions landed by this run: {', '.join(keys)})"
+    con.execute(f"{view} where {source.row_column} in ({values})")
+    return f" (partitions landed by this run: {', '.join(keys)})"
 
 
 def suite_check_keys(suite_dir: Path) -> list[dg.AssetCheckKey]:
