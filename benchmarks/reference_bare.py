@@ -205,25 +205,33 @@ computed as (
 ),
 
 places as (
-    select distinct indicator_id, vintage_year, vintage, geo_level, geoid from computed
+    -- the geographies of the indicators that have an unavailable group (only those are needed)
+    select distinct indicator_id, vintage_year, vintage, geo_level, geoid
+    from computed
+    semi join unavailable using (indicator_id, vintage_year, geo_level)
 ),
 
-unavailable_rows as (
+unavailable_candidates as (
     select distinct g.indicator_id, g.vintage_year, g.vintage, g.geo_level, g.geoid, u.group_id,
         cast(null as double) as estimate, cast(null as double) as moe
     from unavailable as u
     inner join places as g using (indicator_id, vintage_year, geo_level)
     where (u.state is null or left(g.geoid, 2) = u.state) and (u.county is null or left(g.geoid, 5) = u.county)
-        and not exists (
-            select 1 from computed as c
-            where c.indicator_id = g.indicator_id and c.vintage_year = g.vintage_year
-                and c.geo_level = g.geo_level and c.geoid = g.geoid and c.group_id = u.group_id
-        )
+),
+
+unavailable_missing as (
+    select u.*
+    from unavailable_candidates as u
+    anti join (
+        select indicator_id, vintage_year, geo_level, geoid, group_id
+        from computed
+        semi join unavailable using (indicator_id, vintage_year, geo_level, group_id)
+    ) as c using (indicator_id, vintage_year, geo_level, geoid, group_id)
 )
 
 select indicator_id, vintage, geo_level as geo_type, geoid, group_id, estimate, moe from computed
 union all
-select indicator_id, vintage, geo_level as geo_type, geoid, group_id, estimate, moe from unavailable_rows
+select indicator_id, vintage, geo_level as geo_type, geoid, group_id, estimate, moe from unavailable_missing
 """
 
 
@@ -281,6 +289,7 @@ def main() -> None:
     run = Run("reference_bare", STARTED)
     defs = load_definitions(args.config_dir, args.snapshot)
     con = duckdb.connect()
+    con.execute("set enable_progress_bar = false")  # stdout carries the one JSON line
     tables = id_tables(defs, args.snapshot)
     schemas = {
         "cells": CELL_SCHEMA,

@@ -41,6 +41,7 @@ def same(column: str) -> str:
 
 def compare(published_db: Path, reference: Path, config_dir: Path) -> dict:
     con = duckdb.connect()
+    con.execute("set enable_progress_bar = false")  # stdout carries the one JSON line
     con.execute(f"attach '{published_db}' as pub (read_only)")
     views = {r[0] for r in con.execute("select view_name from duckdb_views() where database_name = 'pub'").fetchall()}
     source = "pub.latest_indicator_values" if "latest_indicator_values" in views else "pub.indicator_values"
