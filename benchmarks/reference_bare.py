@@ -19,8 +19,9 @@ import duckdb  # noqa: E402  (the clock starts before the imports: they are part
 import pyarrow as pa  # noqa: E402
 from reference_common import OUTPUT_COLUMNS, Definitions, Run, load_definitions, parse_args  # noqa: E402
 
-# Strings are turned into small integer ids in Python (a few thousand definitions), so the SQL groups ~1 M cells by
-# integers: cell = (file, variable) read; component = indicator x vintage x group x role; value = its indicator row.
+# The definitions' strings become small integer ids in Python (a few thousand rows), so the SQL joins and groups the
+# ~1 M cells by an integer id and the GEOID: cell = (file, variable) read; component = indicator x vintage x group x
+# role; value = the indicator row the components make.
 CELL_SCHEMA = pa.schema(
     [
         ("cell_id", pa.int32()),
@@ -302,17 +303,23 @@ def main() -> None:
     con.register("unavailable", pa.Table.from_pylist(defs.unavailable, schema=UNAVAILABLE_SCHEMA))
     f = defs.facts
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    con.execute(
-        f"create table result as select {', '.join(OUTPUT_COLUMNS)} from ({QUERY})",
-        {
-            "files": sorted({c["file"] for c in tables["cells"]}),
-            "codes": sorted(f.annotation_codes),
-            "controlled_code": f.controlled_code,
-            "controlled_symbol": f.controlled_symbol,
-            "min_denominator": f.min_denominator,
-            "min_numerator": f.min_numerator,
-        },
-    )
+    if not tables["cells"]:  # no configured Census API vintage in this snapshot: an empty result, not an error
+        con.execute(
+            "create table result (indicator_id varchar, vintage varchar, geo_type varchar, geoid varchar, "
+            "group_id varchar, estimate double, moe double)"
+        )
+    else:
+        con.execute(
+            f"create table result as select {', '.join(OUTPUT_COLUMNS)} from ({QUERY})",
+            {
+                "files": sorted({c["file"] for c in tables["cells"]}),
+                "codes": sorted(f.annotation_codes),
+                "controlled_code": f.controlled_code,
+                "controlled_symbol": f.controlled_symbol,
+                "min_denominator": f.min_denominator,
+                "min_numerator": f.min_numerator,
+            },
+        )
     con.execute(f"copy result to '{args.out}' (format parquet)")
     run.report(con.execute("select count(*) from result").fetchone()[0])
 

@@ -140,7 +140,8 @@ def load_definitions(config_dir: Path, snapshot: Path) -> Definitions:
     iteration = {g["id"]: g.get("iteration") for g in groups}
     indicators = check_indicators(config_dir / "indicators.yaml", iteration)
     facts = load_facts(config_dir)
-    present = {p.name for p in (snapshot / "census_api").iterdir() if p.is_dir()}
+    folder = snapshot / "census_api"
+    present = {p.name for p in folder.iterdir() if p.is_dir()} if folder.is_dir() else set()
     spec: list[dict[str, Any]] = []
     unavailable: list[dict[str, Any]] = []
     files: dict[str, dict[str, Any]] = {}

@@ -187,9 +187,14 @@ def main() -> None:
     args = parse_args("reference_pandas")
     run = Run("reference_pandas", STARTED)
     defs = load_definitions(args.config_dir, args.snapshot)
-    cells = source_estimates(defs, args.snapshot)
-    values = indicator_values(defs, components(defs, cells))
-    result = pd.concat([values, unavailable_rows(defs, values)], ignore_index=True)[OUTPUT_COLUMNS]
+    if defs.files:
+        cells = source_estimates(defs, args.snapshot)
+        values = indicator_values(defs, components(defs, cells))
+        result = pd.concat([values, unavailable_rows(defs, values)], ignore_index=True)[OUTPUT_COLUMNS]
+    else:  # no configured Census API vintage in this snapshot: an empty result, not an error
+        result = pd.DataFrame(
+            {c: pd.Series(dtype="float64" if c in ("estimate", "moe") else "str") for c in OUTPUT_COLUMNS}
+        )
     result = result.astype({"estimate": "float64", "moe": "float64"})
     args.out.parent.mkdir(parents=True, exist_ok=True)
     result.to_parquet(args.out, index=False)
