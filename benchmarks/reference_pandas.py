@@ -16,6 +16,7 @@ missing), its MOE is sqrt(sum of squared MOEs) counting only the largest MOE amo
 are sum(num) / sum(den) x scale with the Census Bureau's proportion MOE (ratio formula when its radicand is
 negative), withheld when the denominator or numerator is below config/reliability.yaml's minimums. Groups a
 measurement lists as unavailable get a row with no value at every geography the indicator has that vintage.
+It checks nothing: a value that is not a number becomes no number here, where the pipeline stops with an error.
 """
 
 from __future__ import annotations
