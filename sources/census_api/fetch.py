@@ -25,7 +25,7 @@ import re
 import census
 
 from sources.census_api.parse import FetchedResponse
-from sources.census_api.spec import CensusRequest
+from sources.census_api.spec import MAX_FIELDS_PER_CALL, CensusRequest
 from sources.core.errors import FetchError
 from sources.core.files import SourceFiles
 from sources.core.http import RETRY_STATUSES, LandingSession
@@ -70,7 +70,7 @@ class CensusFetcher:
         before = len(self.session.answers)
         try:
             with self.session.landing_as(request.landing_relpath, f"census_api/{request.snapshot_relpath}"):
-                client.get(["NAME", *request.variables], request.geo(), year=int(request.vintage))
+                _send(client, ["NAME", *request.variables], request.geo(), int(request.vintage))
         except FetchError as exc:  # transport failures after the session's retries, or a missing snapshot file
             raise CensusApiError(
                 f"{request.describe()}: request failed after retries: {exc}", transient=exc.transient
@@ -90,6 +90,19 @@ class CensusFetcher:
                 _error_message(request, landed, len(answers)), transient=landed.status in RETRY_STATUSES
             )
         return FetchedResponse(request, body, landed.path, landed.sha256, landed.url, landed.shown)
+
+
+def _send(client: census.core.Client, fields: list[str], geo: dict[str, str], year: int) -> None:
+    """One call through the package: its endpoint for the dataset and year, the key, its error answers.
+
+    ``Client.get`` is ``_switch_endpoints`` + ``query`` per chunk of 49 fields + a merge of each row's dicts. Calls
+    here have at most 49 fields (:func:`~sources.census_api.spec.plan_calls`), so there is nothing to chunk, and the
+    merge only copies an answer this module never reads (it reads the landed bytes): on the snapshot that copy was
+    about 40% of landing time. So the call is the package's own two steps, without the merge."""
+    if len(fields) > MAX_FIELDS_PER_CALL:
+        raise ValueError(f"{len(fields)} fields in one call; the API takes at most {MAX_FIELDS_PER_CALL}")
+    client._switch_endpoints(year)
+    client.query(fields, geo, year=year)
 
 
 def _as_string(field: str, year: int) -> type[str]:

@@ -70,13 +70,19 @@ def parse_response(response: FetchedResponse, decoded: dict[str, object] | None 
     for n, row in enumerate(rows[1:], start=2):
         if len(row) != width:
             raise CensusResponseError(f"{source}: record {n} has {len(row)} fields, header has {width}")
-    body = rows[1:]
+    # The rows go to Polars as they are (a column per header field, built in Rust), then only the needed columns
+    # are kept: no Python loop over cells. A header may repeat a name (never a requested one): positions are kept.
+    wanted = ["NAME", *geo_columns, *request.variables, *(f"{v}A" for v in request.variables if f"{v}A" in header)]
     index = {name: i for i, name in enumerate(header)}
-    columns = {"geo_name": [r[index["NAME"]] for r in body]}
-    geoid = ["".join(r[index[c]] or "" for c in geo_columns) for r in body]
-    frame = pl.DataFrame(
-        {"geoid": geoid, **columns, **{v: [r[index[v]] for r in body] for v in request.variables}},
-        schema={"geoid": pl.String, "geo_name": pl.String, **dict.fromkeys(request.variables, pl.String)},
+    position = {name: index[name] for name in dict.fromkeys(wanted)}
+    columns = list(zip(*rows[1:], strict=True)) or [()] * width  # transposed in C, one tuple per header field
+    cells = pl.DataFrame(
+        {name: pl.Series(name, columns[i], dtype=pl.String) for name, i in position.items()}, height=len(rows) - 1
+    )
+    frame = cells.select(
+        pl.concat_str([pl.col(c).fill_null("") for c in geo_columns]).alias("geoid"),
+        pl.col("NAME").alias("geo_name"),
+        *request.variables,
     )
     long = frame.unpivot(
         index=["geoid", "geo_name"],
@@ -85,8 +91,14 @@ def parse_response(response: FetchedResponse, decoded: dict[str, object] | None 
         value_name="raw_value",
     )
     # the annotation column beside each requested variable (group() answers), in the same stacking order
-    symbols = [r[index[f"{v}A"]] if f"{v}A" in index else None for v in request.variables for r in body]
-    long = long.with_columns(pl.Series("symbol", symbols, dtype=pl.String).str.strip_chars())
+    symbols = (
+        cells.with_columns(
+            pl.lit(None, dtype=pl.String).alias(f"{v}A") for v in request.variables if f"{v}A" not in position
+        )
+        .select(f"{v}A" for v in request.variables)
+        .unpivot(value_name="symbol")["symbol"]
+    )
+    long = long.with_columns(symbols.str.strip_chars())
     symbol_reason = pl.col("symbol").replace_strict(
         {s: ANNOTATION_CODES[code] + f" (annotation {s!r})" for s, code in ANNOTATION_SYMBOLS.items()},
         default=pl.lit("annotation ") + pl.col("symbol") + pl.lit(" (not a documented Census symbol)"),

@@ -27,7 +27,6 @@ import io
 import re
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
 
 import polars as pl
 
@@ -108,9 +107,10 @@ def parse_chas_table(
     ]
     release: tuple[str, int] | None = None
     seen: dict[str, int] = {}
-    out: dict[str, list[Any]] = {
-        k: [] for k in ("variable", "hud_column", "geoid", "geo_name", "estimate", "moe", "annotation")
-    }
+    records: list[list[str]] = []  # the data rows, checked field by field below in one vectorized pass
+    lines: list[int] = []
+    geoids: list[str] = []
+    names: list[str] = []
     for fields in reader:
         line = reader.line_num
         if not fields:
@@ -133,23 +133,15 @@ def parse_chas_table(
         if geoid in seen:
             raise ChasError(f"{record} repeats the county on line {seen[geoid]}")
         seen[geoid] = line
-        geo_name = fields[index["name"]].strip()
-        for hud_column, moe_column, variable, est_at, moe_at in specs:
-            estimate, est_reason = _value(record, hud_column, fields[est_at], markers)
-            moe, moe_reason = _value(record, moe_column, fields[moe_at], markers)
-            reasons = [r for r in (est_reason, f"moe {moe_reason}" if moe_reason else None) if r]
-            out["variable"].append(variable)
-            out["hud_column"].append(hud_column)
-            out["geoid"].append(geoid)
-            out["geo_name"].append(geo_name)
-            out["estimate"].append(estimate)
-            out["moe"].append(moe)
-            out["annotation"].append("; ".join(reasons) if reasons else None)
+        records.append(fields)
+        lines.append(line)
+        geoids.append(geoid)
+        names.append(fields[index["name"]].strip())
     if release is None:
         raise ChasError(f"{path}: the file has a header but no records")
     found = _RELEASE.match(release[0])
     assert found is not None  # checked on the first record
-    frame = pl.DataFrame(out, schema={k: TABLE_SCHEMA[k] for k in out})
+    frame = _cells(path, records, lines, geoids, names, specs, markers)
     return frame.select(
         pl.lit(found["end"]).alias("vintage_year"),
         pl.lit(f"{found['start']}-{found['end']}").alias("vintage"),
@@ -160,6 +152,97 @@ def parse_chas_table(
         pl.col("geoid", "geo_name", "estimate", "moe", "annotation"),
         pl.lit(shown or str(path)).alias("source_file"),
         pl.lit(sha256_bytes(body)).alias("source_sha256"),
+    )
+
+
+def _cells(
+    path: Path,
+    records: list[list[str]],
+    lines: list[int],
+    geoids: list[str],
+    names: list[str],
+    specs: list[tuple[str, str, str, int, int]],
+    markers: Mapping[str, str],
+) -> pl.DataFrame:
+    """One row per county x dictionary column (county order, then dictionary order), estimate and MOE parsed.
+
+    Vectorized in Polars (the fields are transposed in C, never looped over one by one in Python): a value is a
+    missing marker (null, with the marker's reason) or an unsigned decimal; anything else is a :class:`ChasError`
+    naming the first such cell in file order (line, geoid, field, value), as a cell-by-cell parser would."""
+    columns = list(zip(*records, strict=True))
+    n = len(records)
+    rows = pl.Series("row", range(n), dtype=pl.Int64)
+    parts = []
+    for k, (hud_column, moe_column, variable, est_at, moe_at) in enumerate(specs):
+        parts.append(
+            pl.DataFrame(
+                {
+                    "row": rows,
+                    "spec": pl.repeat(k, n, dtype=pl.Int32, eager=True),
+                    "variable": pl.repeat(variable, n, dtype=pl.String, eager=True),
+                    "hud_column": pl.repeat(hud_column, n, dtype=pl.String, eager=True),
+                    "moe_column": pl.repeat(moe_column, n, dtype=pl.String, eager=True),
+                    "raw_estimate": pl.Series(columns[est_at] if n else [], dtype=pl.String),
+                    "raw_moe": pl.Series(columns[moe_at] if n else [], dtype=pl.String),
+                }
+            )
+        )
+    long = pl.concat(parts).sort("row", "spec") if parts else pl.DataFrame()
+    pattern = "^(?:" + UNSIGNED_DECIMAL.pattern + ")$"
+    marker_map = dict(markers)
+
+    def parsed(raw: str) -> tuple[pl.Expr, pl.Expr, pl.Expr]:
+        value = pl.col(raw).str.strip_chars()
+        is_marker = value.is_in(list(marker_map)) if marker_map else pl.lit(False)
+        reason = value.replace_strict(marker_map, default=None) if marker_map else pl.lit(None, dtype=pl.String)
+        number = pl.when(is_marker).then(None).otherwise(value.cast(pl.Float64, strict=False))
+        bad = ~is_marker & ~value.str.contains(pattern)
+        return number, pl.when(is_marker).then(reason).otherwise(None), bad
+
+    est, est_reason, est_bad = parsed("raw_estimate")
+    moe, moe_reason, moe_bad = parsed("raw_moe")
+    if not long.height:
+        return pl.DataFrame(
+            schema={
+                k: TABLE_SCHEMA[k]
+                for k in ("variable", "hud_column", "geoid", "geo_name", "estimate", "moe", "annotation")
+            }
+        )
+    long = long.with_columns(
+        est.alias("estimate"),
+        moe.alias("moe"),
+        est_reason.alias("est_reason"),
+        moe_reason.alias("moe_reason"),
+        est_bad.alias("est_bad"),
+        moe_bad.alias("moe_bad"),
+    )
+    bad = long.filter(pl.col("est_bad") | pl.col("moe_bad"))
+    if bad.height:
+        first = bad.row(0, named=True)
+        row = first["row"]
+        field, raw = (
+            (first["hud_column"], first["raw_estimate"])
+            if first["est_bad"]
+            else (first["moe_column"], first["raw_moe"])
+        )
+        raise ChasError(f"{path}: line {lines[row]} (geoid {geoids[row]}) field {field} has value {raw!r}")
+    counties = pl.DataFrame({"row": rows, "geoid": geoids, "geo_name": names}, schema_overrides={"geoid": pl.String})
+    return (
+        long.join(counties, on="row", how="left", maintain_order="left")
+        .select(
+            "variable",
+            "hud_column",
+            "geoid",
+            "geo_name",
+            "estimate",
+            "moe",
+            pl.concat_str(
+                [pl.col("est_reason"), pl.lit("moe ") + pl.col("moe_reason")], separator="; ", ignore_nulls=True
+            ).alias("annotation"),
+        )
+        .with_columns(
+            pl.when(pl.col("annotation") == "").then(None).otherwise(pl.col("annotation")).alias("annotation")
+        )
     )
 
 
