@@ -116,7 +116,7 @@ proportions as (
         case when method = 'proportion' and denominator > 0 then numerator / denominator end as p,
         case
             when method = 'proportion' and denominator > 0
-                then pow(numerator_moe, 2) - pow(numerator / denominator, 2) * pow(denominator_moe, 2)
+                then acs_proportion_radicand(numerator, denominator, numerator_moe, denominator_moe)
         end as radicand
     from pivoted
 ),

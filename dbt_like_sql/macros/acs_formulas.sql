@@ -17,10 +17,15 @@ create or replace macro acs_moe_sum_of(estimate, moe) as
 
 -- Proportion p = x / y where x is a subset of y: sqrt(MOE_x² - p²·MOE_y²) / y; when the radicand is negative the
 -- ratio formula is used instead, as the Bureau instructs.
+-- The radicand is one macro, used by the formula and by the models that say which formula applied: computed in two
+-- float orders, a radicand of exactly 0 fell on opposite sides of the test (12/26 with MOEs 18/39).
+create or replace macro acs_proportion_radicand(x, y, moe_x, moe_y) as
+    moe_x * moe_x - (x / y) * (x / y) * moe_y * moe_y;
+
 create or replace macro acs_moe_proportion(x, y, moe_x, moe_y) as
     case
-        when moe_x * moe_x - (x / y) * (x / y) * moe_y * moe_y >= 0
-            then sqrt(moe_x * moe_x - (x / y) * (x / y) * moe_y * moe_y) / y
+        when acs_proportion_radicand(x, y, moe_x, moe_y) >= 0
+            then sqrt(acs_proportion_radicand(x, y, moe_x, moe_y)) / y
         else sqrt(moe_x * moe_x + (x / y) * (x / y) * moe_y * moe_y) / y
     end;
 

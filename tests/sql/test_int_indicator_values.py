@@ -570,3 +570,21 @@ def test_unavailable_group_rows_say_why_and_quality_notes_join_by_group() -> Non
         assert row["vintage"] == "2018-2022" and row["quality_note"] is None
     assert out["53001", "total"]["quality_note"] == "N" and out["ach_x", "total"]["quality_note"] is None
     assert out["53001", "total"]["estimate"] == 25.0
+
+
+def test_method_text_names_the_formula_that_computed_the_moe_when_the_radicand_is_zero() -> None:
+    """A radicand of exactly 0 in exact arithmetic: 12 ± 18 over 26 ± 39 (the published counts of bachelors_or_higher,
+    2013-2017, county 21041, asian, where the defect was found): p = 12/26 = 6/13; 18² - (6/13)² x 39² = 324 - 36 x 9
+    = 0. In floating point the radicand lands a hair either side of 0; the method text and code were computed in
+    another float order than the formula, so the text said "ratio formula" beside the proportion formula's MOE of
+    ~0. Whatever side it lands on, the text, the code and the MOE must name the same formula: proportion formula ->
+    MOE ~0 (sqrt of a tiny radicand / 26 x 100); ratio formula -> sqrt(324 + 324) / 26 x 100 = 97.910. GENERATED inputs
+    (the real counts, copied by hand into a made-up indicator)."""
+    rules = RELIABILITY_RULES | {"min_denominator": 0.0, "min_numerator": 0.0}
+    row = run(rules, proportion("53001", (12.0, 18.0), (26.0, 39.0)), [])["pct", "53001"]
+    assert row["estimate"] == pytest.approx(12 / 26 * 100)
+    if row["method"] == PROPORTION_TEXT:
+        assert row["moe"] == pytest.approx(0.0, abs=1e-5)
+    else:
+        assert row["method"] == RATIO_TEXT
+        assert row["moe"] == pytest.approx(math.sqrt(648) / 26 * 100)
