@@ -268,6 +268,12 @@ limits as (
         v.*,
         v.has_value and v.aggregation = 'population_weighted_mean' and v.moe_kind = 'published_ci95'
         and v.n_moe = v.n_units as has_limits,
+        -- the source units, as the method text names them: 1 tract, 2 tracts, 2 counties
+        case
+            when v.n_units = 1 then v.from_geo_level
+            when v.from_geo_level = 'county' then 'counties'
+            else v.from_geo_level || 's'
+        end as units,
         n.unallocated_note
     from valued as v
     left join unallocated_notes as n
@@ -312,12 +318,12 @@ select
     aggregation as aggregated_by,
     case
         when aggregation = 'sum'
-            then 'aggregated from ' || n_units || ' ' || from_geo_level || 's: counts summed'
+            then 'aggregated from ' || n_units || ' ' || units || ': counts summed'
                 || case when from_geo_level = 'tract' and geo_type <> 'county' and geo_type <> 'ach'
                     then ' (a split tract contributes its area share)' else '' end
                 || ', MOE of the sum by the ACS formula'
         when aggregation = 'population_weighted_mean'
-            then 'aggregated from ' || n_units || ' ' || from_geo_level || 's: ' || aggregation_note
+            then 'aggregated from ' || n_units || ' ' || units || ': ' || aggregation_note
                 || case when has_population then '' else ' (no population in the area: weighted by area)' end
         else 'not aggregated: ' || aggregation_note
     end as aggregation_method,

@@ -325,7 +325,6 @@ def test_counties_summed_into_an_ach_region(out) -> None:
     assert row["aggregation_method"].endswith(": counts summed, MOE of the sum by the ACS formula")
 
 
-@pytest.mark.xfail(strict=True, reason="SQL builds the plural as from_geo_level || 's': 'countys' (likely bug)")
 def test_county_plural_in_the_method_text(out) -> None:
     """The method text for county sources reads 'aggregated from 2 counties', not '2 countys'."""
     assert out["cnty", "ach_x"]["aggregation_method"].startswith("aggregated from 2 counties:")
