@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 import dagster as dg
@@ -27,33 +28,38 @@ def write_table(warehouse: Any, qualified: str, frame: pl.DataFrame) -> dict[str
 
 
 def write_partitions(
-    warehouse: Any, qualified: str, frame: pl.DataFrame, column: str, replaced: list[str], kept: list[str]
+    warehouse: Any,
+    qualified: str,
+    frames: pl.DataFrame | Iterable[pl.DataFrame],
+    column: str,
+    replaced: list[str],
+    kept: list[str],
 ) -> dict[str, Any]:
-    """Replace the rows of some partitions of ``schema.table`` with ``frame``, in one transaction.
+    """Replace the rows of some partitions of ``schema.table`` with ``frames``, in one transaction.
 
-    ``replaced`` are the values of ``column`` this run lands (their old rows are deleted, even when the new frame has
-    none for them); rows whose value is in neither ``replaced`` nor ``kept`` (partitions deleted from the instance)
-    are dropped, so the table holds exactly the materialized partitions. A frame whose columns differ from the
-    table's (a parser that gained a column) replaces the table only when this run lands every partition; otherwise it
-    stops with what to run, rather than mixing two layouts in one table."""
+    ``frames`` may be one frame or an iterable of frames with the same columns (e.g. one per parsed response): each
+    is appended to a temporary table as it comes, so a caller that yields them holds one in memory at a time, not
+    the whole landing. ``replaced`` are the values of ``column`` this run lands (their old rows are deleted, even
+    when no row comes for them); rows whose value is in neither ``replaced`` nor ``kept`` (partitions deleted from
+    the instance) are dropped, so the table holds exactly the materialized partitions. A layout whose columns
+    differ from the table's (a parser that gained a column) replaces the table only when this run lands every
+    partition; otherwise it stops with what to run, rather than mixing two layouts in one table. The metadata has
+    ``rows_by_value``: this run's rows per value of ``column``."""
     with warehouse.get_connection() as con:
         schema, _ = qualified.split(".")
         con.execute(f"create schema if not exists {schema}")
+        incoming = _stage_frames(con, [frames] if isinstance(frames, pl.DataFrame) else frames)
         [(exists,)] = con.execute(
             "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
             qualified.split("."),
         ).fetchall()
-        if not frame.width:  # nothing landed for these partitions (no configured indicator uses them)
+        if incoming is None:  # nothing landed for these partitions (no configured indicator uses them)
             if not exists:
-                return {"dagster/row_count": dg.MetadataValue.int(0)}
+                return {"dagster/row_count": dg.MetadataValue.int(0), "rows_by_value": {}}
         elif exists:
             old = [(c[0], str(c[1])) for c in con.execute(f"describe {qualified}").fetchall()]
-            con.register("_incoming", frame.to_arrow())
-            try:
-                new = [(c[0], str(c[1])) for c in con.execute("describe _incoming").fetchall()]
-            finally:
-                con.unregister("_incoming")
-            if old != new and frame.height:
+            new = [(c[0], str(c[1])) for c in con.execute(f"describe {incoming}").fetchall()]
+            if old != new and con.execute(f"select count(*) from {incoming}").fetchone()[0]:
                 others = con.execute(
                     f"select distinct {column} from {qualified} where {column} not in (select unnest(?))",
                     [replaced],
@@ -64,10 +70,14 @@ def write_partitions(
                         f"lands only {', '.join(replaced)}; refresh every partition of the source in one run"
                     )
                 exists = 0
+        rows_by_value = (
+            dict(con.execute(f"select {column}::varchar, count(*) from {incoming} group by 1").fetchall())
+            if incoming
+            else {}
+        )
         if not exists:
-            replace_table(con, qualified, frame)
+            create_table_as(con, qualified, f"select * from {incoming}")
         else:
-            con.register("_incoming", frame.to_arrow())
             con.execute("begin transaction")
             try:
                 con.execute(
@@ -75,15 +85,33 @@ def write_partitions(
                     f"or {column} not in (select unnest(?))",
                     [replaced, [*replaced, *kept]],
                 )
-                if frame.width:
-                    con.execute(f"insert into {qualified} by name select * from _incoming")
+                if incoming:
+                    con.execute(f"insert into {qualified} by name select * from {incoming}")
             except BaseException:
                 con.execute("rollback")
                 raise
-            finally:
-                con.unregister("_incoming")
             con.execute("commit")
-        return table_metadata(con, qualified)
+        if incoming:
+            con.execute(f"drop table {incoming}")
+        return {**table_metadata(con, qualified), "rows_by_value": rows_by_value}
+
+
+def _stage_frames(con: Any, frames: Iterable[pl.DataFrame]) -> str | None:
+    """Append each frame to a temporary table as it comes; its name, or None when no frame had columns."""
+    name = None
+    for frame in frames:
+        if not frame.width:
+            continue
+        con.register("_incoming_frame", frame)
+        try:
+            if name is None:
+                name = "_incoming_rows"
+                con.execute(f"create or replace temp table {name} as select * from _incoming_frame")
+            else:
+                con.execute(f"insert into {name} by name select * from _incoming_frame")
+        finally:
+            con.unregister("_incoming_frame")
+    return name
 
 
 def _columns(columns: list[tuple[str, str]]) -> str:

@@ -1,5 +1,8 @@
 """Raw layer: every Census Data API response the indicators need, through the census package, in either mode."""
 
+from collections import Counter
+from collections.abc import Iterator
+
 import dagster as dg
 import polars as pl
 from dagster_duckdb import DuckDBResource
@@ -37,36 +40,39 @@ def census_api_raw(
     wanted = config.indicator_variables.filter(pl.col("vintage_year").is_in(keys))
     calls = plan_requests(wanted, config.census_datasets, config.identities)
     fetcher = CensusFetcher(sdoh.files)
-    tables: list[pl.DataFrame] = []
     files: dict[str, LandedFile] = {}
     by_table: dict[str, list] = {}
     for call in calls:
         by_table.setdefault(call.snapshot_relpath, []).append(call)
-    for n, (relpath, table_calls) in enumerate(by_table.items(), start=1):
-        responses = [fetcher.fetch(call) for call in table_calls]
-        parsed = parse_table(responses)
-        sources = pl.DataFrame(
-            {
-                "variable": [v for r in responses for v in r.request.variables],
-                "source_file": [r.shown for r in responses for _ in r.request.variables],
-                "source_sha256": [r.sha256 for r in responses for _ in r.request.variables],
-            }
-        )
-        tables.append(parsed.join(sources, on="variable", how="left", validate="m:1"))
-        for r in responses:
-            files[r.shown] = LandedFile(r.source_path, r.sha256, r.url, len(r.body), r.shown)
-        context.log.info(
-            f"[{n}/{len(by_table)}] {relpath}: {parsed['geoid'].n_unique():,} geographies x "
-            f"{parsed['variable'].n_unique()} variables"
-        )
-    frame = pl.concat(tables).with_columns(pl.lit(sdoh.files.mode).alias("mode")) if tables else pl.DataFrame()
-    used = set(frame["vintage_year"].unique()) if tables else set()
-    metadata = land_partitions(context, warehouse, frame, [k for k in keys if k not in used])
-    annotated = (
-        frame.filter(pl.col("annotation").is_not_null()).group_by("annotation").len().sort("annotation")
-        if tables
-        else pl.DataFrame({"annotation": [], "len": []})
-    )
+    annotated: Counter[str] = Counter()
+
+    def parsed_tables() -> Iterator[pl.DataFrame]:
+        """One table's cells at a time, written to the warehouse as they come (never the whole landing in memory)."""
+        for n, (relpath, table_calls) in enumerate(by_table.items(), start=1):
+            responses = [fetcher.fetch(call) for call in table_calls]
+            parsed = parse_table(responses)
+            sources = pl.DataFrame(
+                {
+                    "variable": [v for r in responses for v in r.request.variables],
+                    "source_file": [r.shown for r in responses for _ in r.request.variables],
+                    "source_sha256": [r.sha256 for r in responses for _ in r.request.variables],
+                }
+            )
+            for r in responses:
+                files[r.shown] = LandedFile(r.source_path, r.sha256, r.url, len(r.body), r.shown)
+            annotated.update(
+                dict(parsed.filter(pl.col("annotation").is_not_null())["annotation"].value_counts().iter_rows())
+            )
+            context.log.info(
+                f"[{n}/{len(by_table)}] {relpath}: {parsed['geoid'].n_unique():,} geographies x "
+                f"{parsed['variable'].n_unique()} variables"
+            )
+            yield parsed.join(sources, on="variable", how="left", validate="m:1").with_columns(
+                pl.lit(sdoh.files.mode).alias("mode")
+            )
+
+    metadata = land_partitions(context, warehouse, parsed_tables())
+    used = [k for k, n in metadata["rows_by_partition"].data.items() if n]
     return dg.MaterializeResult(
         metadata={
             **metadata,
@@ -75,8 +81,6 @@ def census_api_raw(
             "api_calls": len(calls),
             "response_files": len(files),
             "vintages": ", ".join(sorted(used)),
-            "null_cells_by_reason": dg.MetadataValue.json(
-                {r["annotation"]: r["len"] for r in annotated.iter_rows(named=True)}
-            ),
+            "null_cells_by_reason": dg.MetadataValue.json(dict(sorted(annotated.items()))),
         }
     )
