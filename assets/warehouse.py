@@ -96,13 +96,20 @@ def write_partitions(
         return {**table_metadata(con, qualified), "rows_by_value": rows_by_value}
 
 
-def _stage_frames(con: Any, frames: Iterable[pl.DataFrame]) -> str | None:
-    """Append each frame to a temporary table as it comes; its name, or None when no frame had columns."""
+STAGE_BATCH_ROWS = 4_000_000  # frames are gathered up to this many rows before each insert (fewer, larger inserts)
+
+
+def _stage_frames(con: Any, frames: Iterable[pl.DataFrame], batch_rows: int = STAGE_BATCH_ROWS) -> str | None:
+    """Append the frames to a temporary table, ``batch_rows`` at a time as they come; its name, or None when no
+    frame had columns. Memory holds at most one batch (plus the frame that completes it)."""
     name = None
-    for frame in frames:
-        if not frame.width:
-            continue
-        con.register("_incoming_frame", frame)
+    batch: list[pl.DataFrame] = []
+
+    def flush() -> None:
+        nonlocal name
+        if not batch:
+            return
+        con.register("_incoming_frame", pl.concat(batch, how="vertical") if len(batch) > 1 else batch[0])
         try:
             if name is None:
                 name = "_incoming_rows"
@@ -111,6 +118,14 @@ def _stage_frames(con: Any, frames: Iterable[pl.DataFrame]) -> str | None:
                 con.execute(f"insert into {name} by name select * from _incoming_frame")
         finally:
             con.unregister("_incoming_frame")
+        batch.clear()
+
+    for frame in frames:
+        if frame.width:
+            batch.append(frame)
+        if sum(f.height for f in batch) >= batch_rows:
+            flush()
+    flush()
     return name
 
 
