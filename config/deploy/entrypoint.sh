@@ -5,12 +5,13 @@
 #   webserver    the Dagster UI on port 3000, for the code server named by SDOH_CODE_SERVER_HOST/PORT
 #   daemon       run queue (one run at a time), schedules and sensors
 #   anything else is run as a command, e.g. `sdoh refresh` or `sdoh status`
+# SDOH_CODE_SERVER_BIND (default 0.0.0.0, every interface of the container) is where the code server listens.
 set -eu
 role="${1:-code-server}"
 [ "$#" -gt 0 ] && shift
 case "$role" in
   code-server)
-    exec dagster code-server start -h 0.0.0.0 -p "${SDOH_CODE_SERVER_PORT:-4000}" \
+    exec dagster code-server start -h "${SDOH_CODE_SERVER_BIND:-0.0.0.0}" -p "${SDOH_CODE_SERVER_PORT:-4000}" \
       -m pipelines.definitions --location-name sdoh_equity "$@" ;;
   webserver)
     exec dagster-webserver -h 0.0.0.0 -p 3000 -w /opt/dagster/workspace.yaml "$@" ;;
