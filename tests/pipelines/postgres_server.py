@@ -67,7 +67,7 @@ def _wait_for_apt() -> None:
         time.sleep(1)
     status = Path(ready).read_text().strip() if Path(ready).is_file() else "timeout"
     if status not in ("", "0"):
-        pytest.fail(f"installing postgresql failed (apt-get exit {status}); see .ci/run's log")
+        pytest.fail(f"installing the tests' Debian packages failed (apt-get exit {status}); see .ci/run's log")
 
 
 def server_binaries() -> Path:
