@@ -12,7 +12,7 @@ import dagster as dg
 from dagster_duckdb import DuckDBResource
 from pydantic import PrivateAttr
 
-from assets.settings import CONFIG_DIR, Settings, settings_from_env
+from assets.settings import CONFIG_DIR, Settings, operations_config, settings_from_env
 from assets.writer_lock import hold_writer_lock
 from sources.core.files import SourceFiles
 from sources.core.http import RetrySettings
@@ -112,6 +112,9 @@ def build_resources(settings: Settings | None = None) -> dict[str, object]:
             census_geo_base_url=s.census_geo_base_url,
         ),
         "warehouse": LockedWarehouse(
-            database=str(s.warehouse_path), data_dir=str(s.data_dir), lock_wait_seconds=s.writer_lock_wait_seconds
+            database=str(s.warehouse_path),
+            data_dir=str(s.data_dir),
+            lock_wait_seconds=s.writer_lock_wait_seconds,
+            connection_config=dict(operations_config("warehouse")),  # e.g. DuckDB's memory_limit
         ),
     }

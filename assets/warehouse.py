@@ -96,7 +96,7 @@ def write_partitions(
         return {**table_metadata(con, qualified), "rows_by_value": rows_by_value}
 
 
-STAGE_BATCH_ROWS = 4_000_000  # frames are gathered up to this many rows before each insert (fewer, larger inserts)
+STAGE_BATCH_ROWS = 500_000  # frames are gathered up to this many rows per insert: few inserts, bounded memory
 
 
 def _stage_frames(con: Any, frames: Iterable[pl.DataFrame], batch_rows: int = STAGE_BATCH_ROWS) -> str | None:
