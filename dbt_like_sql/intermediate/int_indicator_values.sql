@@ -53,30 +53,43 @@ geo_names as (
     group by all
 ),
 
-all_components as (
+own_geography as (
     select
         indicator_id, vintage_year, vintage, geo_level as geo_type, geo_vintage, geoid, geo_name, group_id, role, method,
         moe_kind, moe_published, scale, estimate, moe, published_ci_low, published_ci_high, published_ci_level,
-        estimate_annotation, cast(null as varchar) as aggregated_by, cast(null as varchar) as aggregation_method,
-        0 as precedence
+        estimate_annotation, cast(null as varchar) as aggregated_by, cast(null as varchar) as aggregation_method
     from intermediate.int_indicator_components
-    union all
+),
+
+aggregated as (
+    -- an area's value built from counties wins over one built from tracts (precedence 1 over 2)
     select
-        a.indicator_id, a.vintage_year, a.vintage, a.geo_type, a.geo_vintage, a.geoid, n.name, a.group_id, a.role, a.method,
-        a.moe_kind, a.moe_published, a.scale, a.estimate, a.moe, a.published_ci_low, a.published_ci_high,
-        a.published_ci_level, a.estimate_note, a.aggregated_by, a.aggregation_method,
-        case a.from_geo_level when 'county' then 1 else 2 end
+        a.indicator_id, a.vintage_year, a.vintage, a.geo_type, a.geo_vintage, a.geoid, n.name as geo_name, a.group_id,
+        a.role, a.method, a.moe_kind, a.moe_published, a.scale, a.estimate, a.moe, a.published_ci_low,
+        a.published_ci_high, a.published_ci_level, a.estimate_note as estimate_annotation, a.aggregated_by,
+        a.aggregation_method
     from intermediate.int_indicator_components_aggregated as a
     left join geo_names as n
         on a.geo_type = n.geo_type
         and a.geoid = n.geoid
+    qualify case a.from_geo_level when 'county' then 1 else 2 end
+        = min(case a.from_geo_level when 'county' then 1 else 2 end)
+            over (partition by a.indicator_id, a.vintage_year, a.geo_type, a.geoid, a.group_id)
 ),
 
 ranked as (
-    -- a value at its own geography wins over one aggregated from counties, which wins over one from tracts
-    select *
-    from all_components
-    qualify precedence = min(precedence) over (partition by indicator_id, vintage_year, geo_type, geoid, group_id)
+    -- a value at its own geography wins over an aggregated one: the aggregated rows (a few thousand) are kept only
+    -- where no own-geography row has their key (an anti join, not a window over every row)
+    select * from own_geography
+    union all
+    select a.*
+    from aggregated as a
+    anti join own_geography as o
+        on a.indicator_id = o.indicator_id
+        and a.vintage_year = o.vintage_year
+        and a.geo_type = o.geo_type
+        and a.geoid = o.geoid
+        and a.group_id = o.group_id
 ),
 
 pivoted as (
@@ -102,7 +115,11 @@ pivoted as (
         max(case when role = 'numerator' then moe end) as numerator_moe,
         max(case when role = 'denominator' then estimate end) as denominator,
         max(case when role = 'denominator' then moe end) as denominator_moe,
-        string_agg(distinct estimate_annotation, '; ') as estimate_annotation,
+        -- distinct and sorted (string_agg(distinct ...) cost a second aggregate and a join, and its order was arbitrary)
+        nullif(
+            array_to_string(list_sort(list_distinct(list(estimate_annotation) filter (where estimate_annotation is not null))), '; '),
+            ''
+        ) as estimate_annotation,
         any_value(aggregated_by) as aggregated_by,
         any_value(aggregation_method) as aggregation_method
     from ranked as r
