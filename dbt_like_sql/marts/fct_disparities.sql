@@ -286,7 +286,9 @@ excluded as (
     select
         indicator_id, vintage, geo_type, geo_vintage, geoid, group_set,
         count(*) as n_excluded,
-        string_agg(group_id || ' (' || exclusion_reason || ')', '; ' order by group_id) as excluded_groups
+        -- sorted text = sorted by group id (the space after the id sorts before any id character); an ordered
+        -- string_agg sorts within every group and cost more than the rest of this aggregate
+        array_to_string(list_sort(list(group_id || ' (' || exclusion_reason || ')')), '; ') as excluded_groups
     from groups
     where exclusion_reason is not null
     group by indicator_id, vintage, geo_type, geo_vintage, geoid, group_set
