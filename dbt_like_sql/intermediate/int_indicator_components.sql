@@ -31,45 +31,93 @@ columns:
   estimate_annotation: reasons for missing estimates among the variables
   moe_annotation: reasons for missing or zero MOEs among the variables
 */
+with specs as (
+    -- one id per component definition: the aggregate below groups by (id, geoid), two narrow keys, instead of twelve
+    -- text columns, and the definition's columns are joined back to the 1.7 M results once
+    select
+        *,
+        dense_rank() over (
+            order by indicator_id, vintage_year, geo_level, group_id, role, method, moe_kind, moe_published, scale,
+                aggregation, aggregation_note
+        ) as spec_id
+    from seeds.seed_indicator_variables
+),
+
+summed as (
+    select
+        s.spec_id,
+        e.geoid,
+        any_value(e.vintage) as vintage,
+        any_value(e.geo_vintage) as geo_vintage,
+        any_value(e.geo_name) as geo_name,
+        count(*) as n_variables,
+        case when count(e.estimate) = count(*) then sum(s.sign * e.estimate) end as estimate,
+        case
+            when count(e.estimate) = count(*) and count(e.moe) = count(*)
+                then acs_moe_sum_of(e.estimate, e.moe)
+        end as moe,
+        case when count(*) = 1 then any_value(e.published_ci_low) end as published_ci_low,
+        case when count(*) = 1 then any_value(e.published_ci_high) end as published_ci_high,
+        case when count(*) = 1 then any_value(e.published_ci_level) end as published_ci_level,
+        -- distinct, sorted and joined from a plain list(): the same text as string_agg(distinct x, '; ' order by x),
+        -- which DuckDB computes by sorting within every group (about 3x the CPU of this whole model on the
+        -- snapshot); only annotated cells are collected
+        nullif(
+            array_to_string(
+                list_sort(list_distinct(
+                    list(e.variable || ': ' || e.estimate_annotation) filter (where e.estimate_annotation is not null)
+                )),
+                '; '
+            ),
+            ''
+        ) as estimate_annotation,
+        nullif(
+            array_to_string(
+                list_sort(list_distinct(list(e.moe_annotation) filter (where e.moe_annotation is not null))), '; '
+            ),
+            ''
+        ) as moe_annotation
+    from specs as s
+    inner join intermediate.int_source_estimates as e
+        on s.vintage_year = e.vintage_year
+        and s.dataset = e.dataset
+        and s.geo_level = e.geo_level
+        and s.variable = e.variable
+        and (s.state is null or left(e.geoid, 2) = s.state)
+        and (s.county is null or left(e.geoid, 5) = s.county)
+    group by s.spec_id, e.geoid
+),
+
+spec as (
+    select distinct
+        spec_id, indicator_id, vintage_year, geo_level, group_id, role, method, moe_kind, moe_published, scale,
+        aggregation, aggregation_note
+    from specs
+)
+
 select
-    s.indicator_id,
-    s.vintage_year,
-    any_value(e.vintage) as vintage,
-    s.geo_level,
-    any_value(e.geo_vintage) as geo_vintage,
-    e.geoid,
-    any_value(e.geo_name) as geo_name,
-    s.group_id,
-    s.role,
-    s.method,
-    s.moe_kind,
-    s.moe_published,
-    s.scale,
-    s.aggregation,
-    s.aggregation_note,
-    count(*) as n_variables,
-    case when count(e.estimate) = count(*) then sum(s.sign * e.estimate) end as estimate,
-    case
-        when count(e.estimate) = count(*) and count(e.moe) = count(*)
-            then acs_moe_sum_of(e.estimate, e.moe)
-    end as moe,
-    case when count(*) = 1 then any_value(e.published_ci_low) end as published_ci_low,
-    case when count(*) = 1 then any_value(e.published_ci_high) end as published_ci_high,
-    case when count(*) = 1 then any_value(e.published_ci_level) end as published_ci_level,
-    -- distinct, sorted and joined from a plain list(): the same text as string_agg(distinct x, '; ' order by x), which
-    -- DuckDB computes by sorting within every group (about 3x the CPU of this whole model on the snapshot); only
-    -- annotated cells are collected (peak memory of the model 1.75 -> 1.43 GB)
-    nullif(array_to_string(list_sort(list_distinct(list(e.variable || ': ' || e.estimate_annotation) filter (where e.estimate_annotation is not null))), '; '), '')
-        as estimate_annotation,
-    nullif(array_to_string(list_sort(list_distinct(list(e.moe_annotation) filter (where e.moe_annotation is not null))), '; '), '') as moe_annotation
-from seeds.seed_indicator_variables as s
-inner join intermediate.int_source_estimates as e
-    on s.vintage_year = e.vintage_year
-    and s.dataset = e.dataset
-    and s.geo_level = e.geo_level
-    and s.variable = e.variable
-    and (s.state is null or left(e.geoid, 2) = s.state)
-    and (s.county is null or left(e.geoid, 5) = s.county)
-group by
-    s.indicator_id, s.vintage_year, s.geo_level, e.geoid, s.group_id, s.role, s.method, s.moe_kind, s.moe_published,
-    s.scale, s.aggregation, s.aggregation_note
+    p.indicator_id,
+    p.vintage_year,
+    c.vintage,
+    p.geo_level,
+    c.geo_vintage,
+    c.geoid,
+    c.geo_name,
+    p.group_id,
+    p.role,
+    p.method,
+    p.moe_kind,
+    p.moe_published,
+    p.scale,
+    p.aggregation,
+    p.aggregation_note,
+    c.n_variables,
+    c.estimate,
+    c.moe,
+    c.published_ci_low,
+    c.published_ci_high,
+    c.published_ci_level,
+    c.estimate_annotation,
+    c.moe_annotation
+from summed as c
+inner join spec as p using (spec_id)
