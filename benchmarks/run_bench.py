@@ -182,9 +182,9 @@ def _tail(text: str, lines: int = 12) -> str:
     return "\n".join(kept[-lines:])
 
 
-def run_reference(name: str, national: Workspace, out_dir: Path) -> dict[str, object]:
+def run_reference(name: str, national: Workspace, out_dir: Path, scripts: Path = BENCH_DIR) -> dict[str, object]:
     """One reference script on the national input, then the comparison with the national release."""
-    script = BENCH_DIR / REFERENCES[name]
+    script = scripts / REFERENCES[name]
     if not script.is_file():
         return {"ok": False, "status": "missing", "script": str(script.relative_to(PROJECT_ROOT))}
     out_file = out_dir / f"reference_{name}.parquet"
@@ -212,19 +212,22 @@ def run_reference(name: str, national: Workspace, out_dir: Path) -> dict[str, ob
     if run.returncode != 0:
         result["error"] = _tail(run.stderr + run.stdout)
         return result
-    result["compare"] = compare(national, out_file)
+    result["compare"] = compare(national, out_file, scripts)
     result["ok"] = bool(result["compare"].get("same"))
     return result
 
 
-def compare(national: Workspace, reference: Path) -> dict[str, object]:
-    """benchmarks/reference_compare.py: pipeline's published values against a reference's (missing if not there)."""
-    script = BENCH_DIR / COMPARE
+def compare(national: Workspace, reference: Path, scripts: Path = BENCH_DIR) -> dict[str, object]:
+    """benchmarks/reference_compare.py: pipeline's published values against a reference's (missing if not there).
+    Its ``--config-dir`` (which rows are Census API values) is passed when the script takes one: the national run's
+    config is not the project's."""
+    script = scripts / COMPARE
     if not script.is_file():
         return {"status": "missing", "same": False}
     db = national.data_dir / "published" / PUBLISHED_DB
+    extra = ["--config-dir", str(national.config)] if "--config-dir" in script.read_text() else []
     proc = subprocess.run(
-        [sys.executable, str(script), "--published-db", str(db), "--reference", str(reference)],
+        [sys.executable, str(script), "--published-db", str(db), "--reference", str(reference), *extra],
         capture_output=True,
         text=True,
         cwd=PROJECT_ROOT,
@@ -327,6 +330,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--reuse-input", action="store_true", help="keep generated input already in --work")
     parser.add_argument("--real-snapshot", type=Path, default=None, help="default: SDOH_SNAPSHOT_DIR or ../shared/data")
     parser.add_argument("--json-out", type=Path, default=None)
+    parser.add_argument(
+        "--references-dir",
+        type=Path,
+        default=BENCH_DIR,
+        help="folder holding reference_pandas.py, reference_bare.py, reference_compare.py (default: benchmarks/)",
+    )
     args = parser.parse_args(argv)
     wanted = [s.strip() for s in args.scenarios.split(",") if s.strip()]
     unknown = [s for s in wanted if s not in SCENARIOS]
@@ -381,7 +390,7 @@ def run(wanted: list[str], args: argparse.Namespace) -> dict:
         results["national"] = refresh(national.fresh())
     for name in ("pandas", "bare"):
         if name in wanted:
-            results[name] = run_reference(name, national, work / "runs")
+            results[name] = run_reference(name, national, work / "runs", args.references_dir.resolve())
     if "one_state" in wanted:
         if not (results.get("national") or {}).get("ok"):
             results["one_state"] = {"ok": False, "error": "needs a successful national run in the same invocation"}

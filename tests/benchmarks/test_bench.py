@@ -134,36 +134,41 @@ def test_run_bench_publishes_the_generated_values_and_compares_the_references(sm
     assert national["rows"]["indicator_values"] > 0 and national["steps"]["census_api_raw"] >= 0
     assert "stg_census_api__estimates" in national["steps"]
 
-    # hand arithmetic on the generated file: rent burden 50%+ of the first DC tract is
-    # 100 x B25070_010 / (B25070_001 - B25070_011), and DC's county value sums its tracts' counts the same way
+    # hand arithmetic on the generated file: rent burden 50%+ of a DC tract is 100 x B25070_010 / (B25070_001 -
+    # B25070_011), published where the numerator is at least 11 and the denominator at least 20
+    # (config/reliability.yaml) and withheld otherwise; DC's county value sums its tracts' counts the same way
     input_dir = work / f"input_{'_'.join(STATES)}_seed{SEED}"
     header, body = _rows(input_dir / "snapshot" / TRACT_DIR / "11" / "B25070.json")
     col = {name: header.index(name) for name in header}
-    first = body[0]
-    geoid = "".join(first[col[c]] for c in ("state", "county", "tract"))
-    n010, n001, n011 = (int(first[col[f"B25070_{j}E"]]) for j in ("010", "001", "011"))
-    expected_tract = 100 * n010 / (n001 - n011)
-    s010, s001, s011 = (sum(int(r[col[f"B25070_{j}E"]]) for r in body) for j in ("010", "001", "011"))
-    expected_county = 100 * s010 / (s001 - s011)
-    con = duckdb.connect(
-        str(work / "runs" / "national" / "data" / "published" / "sdoh_published.duckdb"), read_only=True
-    )
+
+    def counts(row: list) -> tuple[str, int, int]:
+        geoid = "".join(row[col[c]] for c in ("state", "county", "tract"))
+        return geoid, int(row[col["B25070_010E"]]), int(row[col["B25070_001E"]]) - int(row[col["B25070_011E"]])
+
+    shown = next(counts(r) for r in body if counts(r)[1] >= 11 and counts(r)[2] >= 20)
+    withheld = next(counts(r) for r in body if counts(r)[1] < 11)
+    expected_tract = 100 * shown[1] / shown[2]
+    expected_county = 100 * sum(counts(r)[1] for r in body) / sum(counts(r)[2] for r in body)
+    db = work / "runs" / "national" / "data" / "published" / "sdoh_published.duckdb"
+    con = duckdb.connect(str(db), read_only=True)
     try:
-        got = dict(
-            con.execute(
-                "select geo_type, estimate from latest_indicator_values where indicator_id = 'rent_burden_50_plus' "
-                "and group_id = 'total' and geoid in (?, '11001') and vintage like '%2023'",
-                [geoid],
+        got = {
+            geoid: (estimate, suppressed)
+            for geoid, estimate, suppressed in con.execute(
+                "select geoid, estimate, suppressed from latest_indicator_values where indicator_id = "
+                "'rent_burden_50_plus' and group_id = 'total' and geoid in (?, ?, '11001') and vintage = '2019-2023'",
+                [shown[0], withheld[0]],
             ).fetchall()
-        )
+        }
         tracts_published = con.execute(
             "select count(distinct geoid) from latest_indicator_values where geo_type = 'tract' "
             "and indicator_id = 'median_household_income' and substr(geoid, 1, 2) in ('11', '44')"
         ).fetchone()[0]
     finally:
         con.close()
-    assert got["tract"] == pytest.approx(expected_tract, abs=0.05)
-    assert got["county"] == pytest.approx(expected_county, abs=0.05)
+    assert got[shown[0]][0] == pytest.approx(expected_tract, abs=1e-9)
+    assert got["11001"][0] == pytest.approx(expected_county, abs=1e-9)
+    assert got[withheld[0]] == (None, True)
     assert tracts_published == 206 + 250
 
     for name in ("pandas", "bare"):
