@@ -181,4 +181,4 @@ def test_run_bench_publishes_the_generated_values_and_compares_the_references(sm
         compare = ref["compare"]
         assert (compare["missing"], compare["extra"], compare["value_mismatches"]) == (0, 0, 0)
         assert compare["rows_pipeline"] == compare["rows_reference"] > 0
-    assert report["ratios"].keys() == {"pipeline_over_pandas", "pipeline_over_bare"}
+    assert {"pipeline_over_pandas", "pipeline_over_bare"} <= report["ratios"].keys()
