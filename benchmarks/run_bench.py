@@ -162,6 +162,7 @@ def published_rows(data_dir: Path) -> dict[str, object]:
 
 def refresh(ws: Workspace, *args: str) -> dict[str, object]:
     """One ``sdoh refresh`` (as ``make run`` calls it) in ``ws``: measured, with per-step times and rows published."""
+    progress(f"sdoh refresh {' '.join(args)} on {ws.snapshot} (working folder {ws.root})")
     since = time.time()
     run = measure([sys.executable, "-m", "pipelines.cli", "refresh", *args], env=ws.environ())
     result: dict[str, object] = {
@@ -180,6 +181,11 @@ def refresh(ws: Workspace, *args: str) -> dict[str, object]:
     return result
 
 
+def progress(message: str) -> None:
+    """What is running now, on stderr (stdout is the JSON line and the table): a full bench takes many minutes."""
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
 def _tail(text: str, lines: int = 12) -> str:
     kept = [line for line in text.splitlines() if line.strip() and "Dagster" not in line and "telemetry" not in line]
     return "\n".join(kept[-lines:])
@@ -191,6 +197,7 @@ def run_reference(name: str, national: Workspace, out_dir: Path, scripts: Path =
     if not script.is_file():
         return {"ok": False, "status": "missing", "script": str(script.relative_to(PROJECT_ROOT))}
     out_file = out_dir / f"reference_{name}.parquet"
+    progress(f"{script.name} on {national.snapshot}")
     run = measure(
         [
             sys.executable,
