@@ -320,7 +320,10 @@ def generate(
 ) -> dict[str, object]:
     """Write ``out/snapshot`` and ``out/config``; return a summary (files, bytes, tracts, seconds)."""
     started = time.perf_counter()
-    if out.exists():
+    if out.exists() and any(out.iterdir()):
+        provenance = out / "snapshot" / "PROVENANCE.md"
+        if not (provenance.is_file() and provenance.read_text().startswith("# GENERATED")):
+            raise SystemExit(f"{out} exists and is not this generator's output: refusing to delete it")
         shutil.rmtree(out)
     tree = out / "snapshot"
     tree.mkdir(parents=True)
