@@ -45,3 +45,11 @@ dev: $(BIN)/.installed
 
 validate: $(BIN)/.installed
 	VIRTUAL_ENV=$(CURDIR)/$(VENV) $(BIN)/dg check defs
+
+## Benchmarks (benchmarks/README.md): the main job on the snapshot, a national full refresh and a one-state refresh
+## on generated national input, and the pandas / bare reference scripts on the same input; one JSON line and a table.
+## Takes several minutes; BENCH_ARGS picks scenarios and scale, e.g. BENCH_ARGS="--scenarios national --states 11,44".
+BENCH_ARGS ?=
+.PHONY: bench
+bench: $(BIN)/.installed
+	$(BIN)/python benchmarks/run_bench.py --json-out data/bench/last.json $(BENCH_ARGS)
