@@ -104,6 +104,7 @@ class Workspace:
     snapshot: Path
     config: Path
     env: dict[str, str] = field(default_factory=dict)
+    instance_yaml: Path | None = None  # a dagster.yaml for the scenario's instance (e.g. config/deploy's Postgres one)
 
     @property
     def data_dir(self) -> Path:
@@ -126,6 +127,9 @@ class Workspace:
         if self.root.exists():
             shutil.rmtree(self.root)
         self.root.mkdir(parents=True)
+        if self.instance_yaml is not None:  # the CLI leaves a dagster.yaml it did not write alone
+            (self.root / "dagster_home").mkdir()
+            shutil.copyfile(self.instance_yaml, self.root / "dagster_home" / "dagster.yaml")
         return self
 
 
@@ -349,6 +353,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--real-snapshot", type=Path, default=None, help="default: SDOH_SNAPSHOT_DIR or ../shared/data")
     parser.add_argument("--json-out", type=Path, default=None)
     parser.add_argument(
+        "--instance-yaml",
+        type=Path,
+        default=None,
+        help="dagster.yaml for every scenario's Dagster instance (default: the project's SQLite one), e.g. "
+        "config/deploy/dagster.yaml with DAGSTER_PG_* set: the runs are then stored in PostgreSQL",
+    )
+    parser.add_argument(
         "--references-dir",
         type=Path,
         default=BENCH_DIR,
@@ -379,10 +390,12 @@ def run(wanted: list[str], args: argparse.Namespace) -> dict:
     report: dict = {"machine": machine(), "states": args.states, "seed": args.seed, "scenarios": {}}
     results = report["scenarios"]
     if "snapshot" in wanted:
-        ws = Workspace(work / "runs" / "snapshot", real, CONFIG_DIR).fresh()
+        ws = Workspace(work / "runs" / "snapshot", real, CONFIG_DIR, instance_yaml=args.instance_yaml).fresh()
         results["snapshot"] = refresh(ws)
     input_dir = work / f"input_{args.states.replace(',', '_')}_seed{args.seed}"
-    national = Workspace(work / "runs" / "national", input_dir / "snapshot", input_dir / "config")
+    national = Workspace(
+        work / "runs" / "national", input_dir / "snapshot", input_dir / "config", instance_yaml=args.instance_yaml
+    )
     if {"national", "one_state", "pandas", "bare"} & set(wanted):
         reusable = (input_dir / "snapshot" / "PROVENANCE.md").is_file() and not (input_dir / CHANGED_MARKER).exists()
         if not (args.reuse_input and reusable):

@@ -10,21 +10,31 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
+import dagster as dg
 import duckdb
 import polars as pl
 import pytest
 
-from assets.settings import PROJECT_ROOT, settings_from_env
+from assets.partitions import PARTITIONED_SOURCES
+from assets.settings import CONFIG_DIR, PROJECT_ROOT, settings_from_env
+from pipelines.refresh import MAIN_JOB
 from sources.census_api.parse import FetchedResponse, parse_response
 from sources.census_api.spec import CensusRequest
+from tests.pipelines.postgres_server import PostgresServer, running_postgres
 
 sys.path.insert(0, str(PROJECT_ROOT / "benchmarks"))
 import generate_national as gen
 
+# One xdist group: the module's harness run is the suite's only whole-graph run on PostgreSQL (see bench_on_postgres).
+pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("bench_on_postgres")]
+
+DEPLOY_INSTANCE = CONFIG_DIR / "deploy" / "dagster.yaml"
 STATES = ["11", "44"]
 SEED = 22
 TRACT_DIR = f"census_api/{gen.ACS_VINTAGE}/acs/acs5/tract"
@@ -107,10 +117,19 @@ def test_generated_tract_shapes_read_as_a_valid_boundary_layer(small_input: Path
     assert layer.geometry.is_valid.all() and set(layer["state_fips"]) == set(STATES)
 
 
-def test_run_bench_publishes_the_generated_values_and_compares_the_references(small_input: Path, tmp_path) -> None:
-    """The harness on the two small states: the pipeline publishes the generated tract values (checked against
-    hand arithmetic on the generated file) and the references agree with it, or are reported missing."""
-    work = tmp_path / "work"
+@pytest.fixture(scope="module")
+def postgres() -> Iterator[PostgresServer]:
+    with running_postgres() as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def bench_on_postgres(postgres: PostgresServer, tmp_path_factory) -> tuple[dict, Path]:
+    """``run_bench.py`` on the two small states, its Dagster instance made from config/deploy/dagster.yaml (the team
+    deployment's, unchanged) with DAGSTER_PG_* pointing at a real PostgreSQL server on loopback: one run of the main
+    job serves both the benchmark's correctness and the Postgres deployment's (a second whole-graph run would cost CI
+    minutes for nothing more)."""
+    work = tmp_path_factory.mktemp("bench_run") / "work"
     proc = subprocess.run(
         [
             sys.executable,
@@ -123,12 +142,22 @@ def test_run_bench_publishes_the_generated_values_and_compares_the_references(sm
             str(SEED),
             "--work",
             str(work),
+            "--instance-yaml",
+            str(DEPLOY_INSTANCE),
         ],
         capture_output=True,
         text=True,
         cwd=PROJECT_ROOT,
+        env={**os.environ, **postgres.env()},
     )
-    report = json.loads(proc.stdout.splitlines()[0])
+    assert proc.stdout.strip(), proc.stderr[-3000:]
+    return json.loads(proc.stdout.splitlines()[0]), work
+
+
+def test_run_bench_publishes_the_generated_values_and_compares_the_references(bench_on_postgres) -> None:
+    """The harness on the two small states: the pipeline publishes the generated tract values (checked against
+    hand arithmetic on the generated file) and the references agree with it, or are reported missing."""
+    report, work = bench_on_postgres
     national = report["scenarios"]["national"]
     assert national["ok"], national.get("error")
     assert national["rows"]["indicator_values"] > 0 and national["steps"]["census_api_raw"] >= 0
@@ -182,3 +211,58 @@ def test_run_bench_publishes_the_generated_values_and_compares_the_references(sm
         assert (compare["missing"], compare["extra"], compare["value_mismatches"]) == (0, 0, 0)
         assert compare["rows_pipeline"] == compare["rows_reference"] > 0
     assert {"pipeline_over_pandas", "pipeline_over_bare"} <= report["ratios"].keys()
+
+
+def test_the_main_job_ran_on_the_postgres_instance_and_its_runs_are_in_postgres(
+    bench_on_postgres, postgres: PostgresServer
+) -> None:
+    """The national scenario's `sdoh refresh` (the main job: 1 run for what needs no vintage + 1 per partitioned source
+    + 1 build and publish) ran on config/deploy/dagster.yaml's Postgres storage. psycopg2, not Dagster, reads the
+    server: every run is in ``runs`` with status SUCCESS and the expected job, each has its events and exactly one
+    RUN_SUCCESS in ``event_logs``, and the release's manifest names materializations whose storage ids are rows of
+    that ``event_logs`` table (the publish step asked the Postgres instance what it publishes)."""
+    report, work = bench_on_postgres
+    assert report["scenarios"]["national"]["ok"], report["scenarios"]["national"].get("error")
+    assert len(PARTITIONED_SOURCES) == 4
+    data = work / "runs" / "national" / "data"
+    [manifest_path] = (data / "published" / "releases").glob("*/manifest.json")
+    manifest = json.loads(manifest_path.read_text())
+    con = postgres.connect()
+    try:
+        with con.cursor() as cur:
+            cur.execute("select run_id, status, pipeline_name from runs order by create_timestamp")
+            runs = cur.fetchall()
+            run_ids = [r[0] for r in runs]
+            # Dagster stores RUN_SUCCESS under its old name, PIPELINE_SUCCESS (DagsterEventType's value)
+            cur.execute(
+                "select run_id, count(dagster_event_type), count(*) filter (where dagster_event_type = %s) "
+                "from event_logs where run_id = any(%s) group by run_id",
+                (dg.DagsterEventType.RUN_SUCCESS.value, run_ids),
+            )
+            events = {run_id: (total, successes) for run_id, total, successes in cur.fetchall()}
+            storage_ids = [m["storage_id"] for m in manifest["materializations"]]
+            cur.execute(
+                "select id, run_id, dagster_event_type, asset_key from event_logs where id = any(%s)", (storage_ids,)
+            )
+            rows = {storage_id: (run_id, kind, key) for storage_id, run_id, kind, key in cur.fetchall()}
+    finally:
+        con.close()
+    assert len(runs) == 1 + 4 + 1, runs
+    assert {status for _, status, _ in runs} == {"SUCCESS"}
+    assert [job for _, _, job in runs[1:5]] == [f"refresh_{p.source}" for p in PARTITIONED_SOURCES]
+    assert runs[-1][2] == MAIN_JOB
+    assert set(events) == set(run_ids) and all(n == 1 for _, n in events.values())
+    assert all(total > 0 for total, _ in events.values())
+    assert manifest["materializations"] and set(rows) == set(storage_ids)
+    for m in manifest["materializations"]:
+        run_id, kind, key = rows[m["storage_id"]]
+        assert (run_id, kind) == (m["run_id"], "ASSET_MATERIALIZATION")
+        assert json.loads(key) == m["asset"].split("/")
+    # the published file serves that release as latest
+    published = duckdb.connect(str(data / "published" / "sdoh_published.duckdb"), read_only=True)
+    try:
+        assert published.execute("select release_id from releases where is_latest").fetchall() == [
+            (manifest["release_id"],)
+        ]
+    finally:
+        published.close()
