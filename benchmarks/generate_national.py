@@ -304,6 +304,10 @@ def write_config(config_src: Path, out: Path, states: list[str], seed: int) -> N
     checks["source_coverage"] = coverage
     dump("checks.yaml", checks)
 
+    maps = yaml.safe_load((config_src / "maps.yaml").read_text())
+    maps["max_overlap_share"] = 1.0  # the generated tract squares of neighbouring counties overlap: not checked
+    dump("maps.yaml", maps)
+
     if "06" not in states:  # the example LA neighborhoods and the region built from them need LA tracts
         regions = yaml.safe_load((config_src / "ach_regions.yaml").read_text())
         regions["regions"] = [r for r in regions["regions"] if not r.get("neighborhoods")]

@@ -3,6 +3,12 @@ cannot drift from the tables."""
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
 from assets.asset_attributes import load_table_docs
 from assets.publish.release_writer import PUBLISHED_TABLES, UNPUBLISHED_COLUMNS
 from assets.settings import PROJECT_ROOT, SQL_DIR
@@ -54,6 +60,8 @@ RELEASE_ATTEMPTS = [
     "",
 ]
 
+_HEADER = re.compile(r"^\s*/\*(.*?)\*/", re.DOTALL)
+
 # Python-written tables in the order data flows through them (the publish asset's table is shown with the published ones)
 PYTHON_LAYERS = ("raw", "seed", "geography")
 LAYER_TITLES = {"raw": "raw", "seed": "seeds", "geography": "geographies"}
@@ -75,10 +83,30 @@ def render() -> str:
             f"`release_id` column{note}; `all_{published}` (a view) adds every other retained release, read from "
             "its Parquet |"
         )
-    for view in sorted((SQL_DIR / "published").glob("*.sql")):
-        comment = view.read_text().splitlines()[0].removeprefix("--").strip()
-        lines.append(f"| `{view.stem}` | view (`dbt_like_sql/published/{view.name}`) | {comment} |")
+    lines.append(
+        "| `geometries` | the served releases' `map_geographies.parquet` | boundaries as WKB (`geometry_wkb`, "
+        "longitude/latitude) with the web map layer that draws each (`map_layer`), one row per geography with a "
+        "boundary; `latest_geometries` (a view) is the newest release's |"
+    )
+    views = [published_view(path) for path in sorted((SQL_DIR / "published").glob("*.sql"))]
+    for view in views:
+        lines.append(f"| `{view.name}` | view (`dbt_like_sql/published/{view.path.name}`) | {view.description} |")
+    lines.append("")
+    for view in (v for v in views if v.columns):
+        lines += [
+            f"### `{view.name}` (view)",
+            "",
+            view.description,
+            "",
+            "Its columns: those of the tables it reads (documented below under the marts they come from) and:",
+            "",
+            "| column | meaning |",
+            "|---|---|",
+            *[f"| `{name}` | {text} |" for name, text in view.columns.items()],
+            "",
+        ]
     lines += [
+        *map_export_docs(),
         "",
         *_python_table(docs["published_release"], specs["published_release"], "### `releases`"),
         *RELEASE_ATTEMPTS,
@@ -108,6 +136,65 @@ def render() -> str:
             "",
         ]
     return "\n".join(lines).rstrip("\n") + "\n"
+
+
+@dataclass(frozen=True)
+class PublishedView:
+    name: str
+    path: Path
+    description: str
+    columns: dict[str, str]
+
+
+def published_view(path: Path) -> PublishedView:
+    """A view of ``dbt_like_sql/published/``: its ``/* YAML */`` header (description, and the columns it adds to the
+    tables it reads), or, for a plain view, its first ``--`` comment line."""
+    text = path.read_text()
+    match = _HEADER.match(text)
+    if match:
+        header = yaml.safe_load(match.group(1)) or {}
+        columns = {str(k): str(v) for k, v in (header.get("columns") or {}).items()}
+        return PublishedView(path.stem, path, " ".join(str(header.get("description", "")).split()), columns)
+    return PublishedView(path.stem, path, text.splitlines()[0].removeprefix("--").strip(), {})
+
+
+def map_export_docs() -> list[str]:
+    """The release's map files and their columns: the geography columns are the published geographies' own."""
+    from assets.publish.map_export import FIELDS, load_map_settings
+
+    settings = load_map_settings()
+    indicators = ", ".join(f"`{i}`" for i in settings.indicators)
+    return [
+        "## Map exports (in each release folder)",
+        "",
+        "Written by `assets/publish/map_export.py`; `config/maps.yaml` sets the web layers' simplification, "
+        "precision and indicators.",
+        "",
+        "| file | what |",
+        "|---|---|",
+        "| `map_geographies.parquet` | GeoParquet: every geography with a boundary, full-precision boundary "
+        "(`geometry`, EPSG:4326), the columns of `geographies` (`parents` as one `;`-separated string) and, per "
+        "indicator of the release, the four columns below |",
+        "| `map_<map_layer>.geojson` | one web map layer per geography type and boundary vintage (`map_layer` of "
+        "`geographies`: e.g. `county_2023`, `county_2017`, `tract_2020`, `ach_2024`); RFC 7946 GeoJSON, coordinates "
+        f"rounded to {settings.coordinate_decimals} decimals, topology-preserving simplification; no two features "
+        f"of a layer overlap; the geography columns but `parents`, and the four columns below for {indicators} "
+        "(those with a value somewhere in the layer) |",
+        "",
+        "| column | meaning |",
+        "|---|---|",
+        "| `<indicator_id>` | the indicator's latest total-group estimate at the geography (the newest period with a "
+        "value; null when suppressed or unavailable), e.g. `median_household_income` |",
+        *[
+            f"| `<indicator_id>__{field}` | that value's {meaning} |"
+            for field, meaning in zip(
+                FIELDS[1:],
+                ("90% margin of error", "period (`vintage`)", "reliability: high, medium, low or unknown"),
+                strict=True,
+            )
+        ],
+        "| `geometry` | the boundary (GeoParquet: WKB; GeoJSON: the feature's geometry) |",
+    ]
 
 
 def _python_table(doc, spec, title: str) -> list[str]:

@@ -3,6 +3,7 @@ on exactly the tables being published and the staged release passes its own audi
 is rebuilt and swapped in. Anything else is refused, recorded in the ledger, and the latest release stays as it was.
 """
 
+from functools import partial
 from typing import Any
 
 import dagster as dg
@@ -190,7 +191,7 @@ def published_release(
                     provenance,
                     run_id=context.run_id,
                     accept_row_drops=config.accept_row_drops,
-                    exporter=write_map_exports,
+                    exporter=partial(write_map_exports, config_dir=settings.config_dir),
                     log=context.log.info,
                 )
             except AuditFailed as failed:

@@ -248,6 +248,7 @@ def rebuild_published_db(published_dir: Path) -> Path:
                     else ""
                 )
                 con.execute(f"create view all_{name} as select * from {name}{union}")
+            _create_geometries_table(con, served)
             for view in sorted((SQL_DIR / "published").glob("*.sql")):
                 con.execute(view.read_text())
             con.execute("checkpoint")
@@ -275,6 +276,31 @@ def serves_latest(published_dir: Path) -> bool:
     except duckdb.Error:
         return False
     return row is not None and row[0] == releases[-1].release_id
+
+
+MAP_GEOMETRIES_FILE = "map_geographies.parquet"  # assets/publish/map_export.py
+
+
+def _create_geometries_table(con: duckdb.DuckDBPyConnection, served: list[Release]) -> None:
+    """``geometries``: the served releases' boundaries as WKB (a BLOB any DuckDB client reads; ``ST_GeomFromWKB``
+    in DuckDB's spatial extension, shapely or GDAL elsewhere), from each release's GeoParquet map export, with the
+    web map layer that draws each one. A release without that export adds no rows."""
+    files = [str(r.path / MAP_GEOMETRIES_FILE) for r in served if (r.path / MAP_GEOMETRIES_FILE).is_file()]
+    if not files:
+        con.execute(
+            "create table geometries (release_id varchar, geo_type varchar, geo_vintage varchar, geoid varchar, "
+            "map_layer varchar, geometry_wkb blob)"
+        )
+        return
+    described = con.execute("describe select * from read_parquet($files, union_by_name = true)", {"files": files})
+    present = {row[0] for row in described.fetchall()}
+    layer = "map_layer" if "map_layer" in present else "null::varchar as map_layer"  # releases before map layers
+    con.execute(
+        f"create table geometries as select release_id, geo_type, geo_vintage, geoid, {layer}, "
+        "geometry::blob as geometry_wkb from read_parquet($files, union_by_name = true) "
+        "order by release_id, geo_type, geo_vintage, geoid",
+        {"files": files},
+    )
 
 
 def _sql_list(paths: list[str]) -> str:

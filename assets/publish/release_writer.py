@@ -258,7 +258,7 @@ def _release_readme(manifest: dict[str, Any]) -> str:
         "Map exports (one feature per published geography with a boundary, latest total-group values):",
         "",
         *[
-            f"- `{f}`: {e['format']}, {e['features']:,} features ({e['geo_type']})"
+            f"- `{f}`: {e['format']}, {e['features']:,} features ({e.get('map_layer') or e['geo_type']})"
             for f, e in manifest.get("exports", {}).items()
         ],
         "",

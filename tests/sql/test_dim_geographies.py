@@ -94,10 +94,11 @@ CT_COUNTY = ("county", "2017", "09001")
 TRACT_2020, TRACT_2010, TRACT_B_2010 = ("tract", "2020", TRACT), ("tract", "2010", TRACT), ("tract", "2010", TRACT_B)
 ACH, HOOD, TRIBAL = ("ach", "2023", "ach_x"), ("neighborhood", "2024", "N1"), ("aiannh", "2019", "A001")
 
+ADAMS = "Adams County, Washington"  # the ACS style: the state's name after the county's
 FACTS = [
-    fact(COUNTY, "population", "2020", 800.0, group_id="hispanic"),  # a group, not the total
+    fact(COUNTY, "population", "2020", 800.0, group_id="hispanic", geo_name=ADAMS),  # a group, not the total
     fact(COUNTY, "population", "2018-2022", 4950.0),  # ACS, not the census count
-    fact(COUNTY, "population", "2020", 5000.0),
+    fact(COUNTY, "population", "2020", 5000.0, geo_name=ADAMS),
     fact(COUNTY, "poverty", "2018-2022", 12.0),
     fact(TRACT_2020, "population", "2020", 4000.0),
     fact(TRACT_2010, "population", "2010", 3900.0),  # same GEOID, 2010 tract
@@ -121,6 +122,7 @@ BOUNDARIES = [
 ALLOCATION = [
     parent("2020", TRACT, "county", "53001"),
     parent("2020", TRACT, "ach", "ach_x"),
+    parent("2020", TRACT, "ach", "ach_n"),  # also in a neighborhood-built region
     parent("2020", TRACT, "neighborhood", "N1", 0.6),  # overlays are not parents
     parent("2010", TRACT, "county", "53001"),
     parent("2010", TRACT, "ach", "ach_x"),
@@ -150,8 +152,11 @@ def out() -> dict[tuple[str, str, str], dict[str, Any]]:
     create_table(
         con,
         "seeds.seed_ach_regions",
-        {"ach_id": "varchar", "example": "boolean"},
-        [{"ach_id": "ach_x", "example": False}, {"ach_id": "ach_n", "example": True}],
+        {"ach_id": "varchar", "name": "varchar", "example": "boolean", "built_from": "varchar"},
+        [
+            {"ach_id": "ach_x", "name": "ACH X", "example": False, "built_from": "counties"},
+            {"ach_id": "ach_n", "name": "ACH N", "example": True, "built_from": "neighborhoods"},
+        ],
     )
     create_table(
         con,
@@ -186,12 +191,13 @@ def test_county(out) -> None:
 
 def test_tracts_get_the_population_and_parents_of_their_vintage(out) -> None:
     """The same GEOID as a 2020 tract (4,000 people, 2020) and as a 2010 tract (3,900, 2010); parents county and ACH
-    region, not the neighborhood overlay; the second 2010 tract has no population and only its county (0.3 < 0.5 of
+    regions (the 2020 one also ach_n), not the neighborhood overlay; the second 2010 tract has no population and only its county (0.3 < 0.5 of
     it lies in ach_y). Without a boundary name, the published name is used (the newest period's)."""
     t20, t10, b10 = out[TRACT_2020], out[TRACT_2010], out[TRACT_B_2010]
     assert (t20["population"], t20["population_vintage"], t20["land_area_km2"]) == (4000.0, "2020", 2.0)
     assert (t10["population"], t10["population_vintage"], t10["land_area_km2"]) == (3900.0, "2010", 2.1)
-    assert t20["parents"] == t10["parents"] == ["ach:ach_x", "county:53001"]
+    assert t10["parents"] == ["ach:ach_x", "county:53001"]
+    assert t20["parents"] == ["ach:ach_n", "ach:ach_x", "county:53001"]
     assert t20["name"] == f"published name {TRACT}"
     assert (b10["population"], b10["parents"]) == (None, ["county:53001"])
     # no boundary: the published name of the newest period (2015-2019), whatever the row order
@@ -234,3 +240,30 @@ def test_regions_neighborhoods_and_tribal_areas(out) -> None:
         None,
         True,
     )
+
+
+def test_flat_parent_columns_for_dashboards(out) -> None:
+    """One county and one ACH region per row, as columns: the county is its own county; the tracts lie in 53001
+    (named by its 2023 boundary, "Adams County") and ach_x ("ACH X"; the 2020 tract also lies in ach_n, which sorts
+    first but is built from neighborhoods, so the county-built ach_x is its flat region); the county lies in ach_x and ach_z, and the
+    flat column holds the first by id (ach_x; ach_z has no seed row, so it could not be named anyway); an ACH region
+    is its own region; the neighborhood lies in ach_n and in no county. State names come from the ACS county name
+    "Adams County, Washington"; a state with no such name (09: "published name 09001") has none."""
+    county, t20, b10, ach, hood = out[COUNTY], out[TRACT_2020], out[TRACT_B_2010], out[ACH], out[HOOD]
+    flat = ("county_geoid", "county_name", "ach_id", "ach_name")
+    assert tuple(county[c] for c in flat) == ("53001", "Adams County", "ach_x", "ACH X")
+    assert tuple(t20[c] for c in flat) == ("53001", "Adams County", "ach_x", "ACH X")
+    assert tuple(b10[c] for c in flat) == ("53001", "Adams County", None, None)
+    assert tuple(ach[c] for c in flat) == (None, None, "ach_x", "ACH X")
+    assert tuple(hood[c] for c in flat) == (None, None, "ach_n", "ACH N")
+    assert (county["state_name"], t20["state_name"], out[CT_COUNTY]["state_name"]) == ("Washington",) * 2 + (None,)
+
+
+def test_map_layer_per_type_and_boundary_vintage(out) -> None:
+    """A layer per geography type and boundary vintage (county_2023, tract_2020 and tract_2010 apart); none without
+    a polygon (the ACH row here, the old Connecticut county); a neighborhood-built region would get its own layer
+    (ach_n has no row of its own here), a neighborhood its type's."""
+    assert out[COUNTY]["map_layer"] == "county_2023"
+    assert (out[TRACT_2020]["map_layer"], out[TRACT_2010]["map_layer"]) == ("tract_2020", "tract_2010")
+    assert (out[ACH]["map_layer"], out[CT_COUNTY]["map_layer"]) == (None, None)
+    assert out[HOOD]["map_layer"] == "neighborhood_2024"
