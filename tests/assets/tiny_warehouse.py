@@ -83,7 +83,8 @@ def build_tiny_warehouse(path: Path, rows: list[dict] | None = None) -> Path:
             """
             create table marts.fct_indicator_values as
             select
-                indicator_id, '2018-2022' as vintage, geo_type, '2020' as geo_vintage, geoid,
+                indicator_id, '2018-2022' as vintage, 2018 as period_start_year, 2022 as period_end_year,
+                geo_type, '2020' as geo_vintage, geoid,
                 'GENERATED ' || geoid as geo_name, group_id,
                 numerator, numerator_moe, denominator, denominator_moe, estimate, moe, ci_low, ci_high,
                 90.0 as ci_level, 10.0 as cv, 'high' as reliability, false as suppressed,
@@ -94,26 +95,31 @@ def build_tiny_warehouse(path: Path, rows: list[dict] | None = None) -> Path:
         )
         con.execute(
             "create table marts.dim_indicator_catalog as select * from (values "
-            + ", ".join(f"('{i}', '{u}', 'GENERATED')" for i, u in INDICATORS.items())
-            + ") t(indicator_id, unit, label)"
+            + ", ".join(f"('{i}', '{u}', 'GENERATED', 'lower_is_better')" for i, u in INDICATORS.items())
+            + ") t(indicator_id, unit, label, direction)"
         )
         con.execute(
-            """
+            f"""
             create table marts.dim_geographies as
-            select distinct geo_type, '2020' as geo_vintage, geoid, geo_name as name from marts.fct_indicator_values
+            select distinct geo_type, '2020' as geo_vintage, geoid, geo_name as name, '99' as state_fips,
+                'GENERATED state' as state_name,
+                case when geo_type = 'county' then geoid end as county_geoid,
+                case when geo_type = 'county' then geo_name end as county_name,
+                '{REGION}' as ach_id, 'GENERATED region' as ach_name, null::varchar as map_layer
+            from marts.fct_indicator_values
             """
         )
         con.execute(
             """
             create table marts.fct_disparities as
-            select indicator_id, vintage, geo_type, geoid, 'race' as group_set, 'group' as row_type, group_id,
-                estimate / 12.0 as rate_ratio
+            select indicator_id, vintage, geo_type, geo_vintage, geoid, 'race' as group_set, 'group' as row_type,
+                group_id, 'total' as reference_group, estimate / 12.0 as rate_ratio
             from marts.fct_indicator_values where indicator_id = 'poverty_rate'
             """
         )
         con.execute(
-            "create table marts.dim_groups as select * from (values ('total', 'All people (GENERATED)'), "
-            "('white_nh', 'White alone, not Hispanic or Latino (GENERATED)')) t(group_id, group_label)"
+            "create table marts.dim_groups as select * from (values ('total', 'All people (GENERATED)', 1), "
+            "('white_nh', 'White alone, not Hispanic or Latino (GENERATED)', 2)) t(group_id, group_label, sort_order)"
         )
         con.execute(
             "create table seeds.seed_indicators as select * from (values "
