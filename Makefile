@@ -53,3 +53,23 @@ BENCH_ARGS ?=
 .PHONY: bench
 bench: $(BIN)/.installed
 	$(BIN)/python benchmarks/run_bench.py --json-out data/bench/last.json $(BENCH_ARGS)
+
+## Dashboard (docs/dashboard/README.md): a Streamlit app with one page per ACH region over the latest published
+## release, in its own environment (docs/dashboard/.venv, pinned with hashes in docs/dashboard/requirements.txt), on
+## http://127.0.0.1:8501 (DASHBOARD_PORT=... for another port). It reads the published DuckDB file of this checkout,
+## or the one SDOH_PUBLISHED_DB names; `make run` first. `make dashboard-install` only builds the environment.
+DASHBOARD := docs/dashboard
+DASHBOARD_VENV := $(DASHBOARD)/.venv
+DASHBOARD_PORT ?= 8501
+.PHONY: dashboard dashboard-install
+
+$(DASHBOARD_VENV)/.installed: $(DASHBOARD)/requirements.txt
+	$(PYTHON) -m venv $(DASHBOARD_VENV)
+	$(DASHBOARD_VENV)/bin/pip install --quiet uv==$(UV_VERSION)
+	$(DASHBOARD_VENV)/bin/uv pip install --quiet --python $(DASHBOARD_VENV)/bin/python --require-hashes -r $(DASHBOARD)/requirements.txt
+	touch $@
+
+dashboard-install: $(DASHBOARD_VENV)/.installed
+
+dashboard: $(DASHBOARD_VENV)/.installed
+	cd $(DASHBOARD) && .venv/bin/python -m streamlit run app.py --server.address 127.0.0.1 --server.port $(DASHBOARD_PORT)
