@@ -228,7 +228,7 @@ def rebuild_published_db(published_dir: Path) -> Path:
     tmp = published_dir / f".{PUBLISHED_DB}.{os.getpid()}.tmp"
     tmp.unlink(missing_ok=True)
     try:
-        con = duckdb.connect(str(tmp))
+        con = duckdb.connect(str(tmp), config={"storage_compatibility_version": PUBLISHED_STORAGE_VERSION})
         try:
             _create_releases_table(con, releases, served_ids, pins, published_dir)
             _create_attempts_table(con, read_ledger(published_dir))
@@ -286,7 +286,12 @@ def serves_latest(published_dir: Path) -> bool:
     return row is not None and row[0] == releases[-1].release_id
 
 
-MAP_GEOMETRIES_FILE = "map_geographies.parquet"  # assets/publish/map_export.py
+MAP_GEOMETRIES_FILE = "map_geographies.parquet"
+# The published file is read by other people's DuckDB clients (R, Node, DBeaver, BI tools), many a release or two
+# behind this project's DuckDB 2.0, whose default storage format DuckDB 1.x cannot open ("version number 69, but we can
+# only read versions between 64 and 68": the newest DuckDB for Node on npm, 1.5.6). Writing it in the 1.2 storage
+# format lets every DuckDB from 1.2 on read it; nothing published needs a newer format (geometry is WKB, not GEOMETRY).
+PUBLISHED_STORAGE_VERSION = "v1.2.0"  # assets/publish/map_export.py
 
 
 def _create_geometries_table(con: duckdb.DuckDBPyConnection, served: list[Release]) -> None:

@@ -1,9 +1,9 @@
 """The dashboard's queries over the published DuckDB file (data/published/sdoh_published.duckdb by default).
 
-Every query reads the latest release (``releases.is_latest``) of the published tables, with explicit joins for the
-labels: ``indicator_catalog.label`` for indicators, ``groups.group_label`` for race/ethnicity groups and
-``geographies`` for names and the counties of a region (a county's ``parents`` lists ``ach:<region id>``).
-Kept free of Streamlit so tests and other tools can run the same SQL.
+Every query reads the published views meant for dashboard tools, as any BI tool would: ``latest_geographies`` (flat
+``ach_id``/``ach_name``/``county_name`` columns, no list to unnest) and ``latest_indicator_values_labeled`` (the
+indicator's and group's labels, unit, direction, period and the geography's region on every row), so no query joins
+ids to labels itself. Kept free of Streamlit so tests and other tools can run the same SQL.
 """
 
 from __future__ import annotations
@@ -40,15 +40,13 @@ def run(sql: str, params: dict | None = None, db: Path | None = None) -> pd.Data
         return con.execute(sql, params or {}).df()
 
 
-LATEST = "(select release_id from releases where is_latest)"
-
 RELEASE = """
 select release_id, created_at, code_version, acs_vintages
 from releases
 where is_latest
 """
 
-ACH_REGIONS = f"""
+ACH_REGIONS = """
 select
     a.geoid as ach_id,
     a.name,
@@ -57,35 +55,31 @@ select
     a.example,
     count(c.geoid) as n_counties,
     string_agg(c.name, ', ' order by c.name) as counties
-from geographies as a
-left join geographies as c
-    on c.release_id = a.release_id
-    and c.geo_type = 'county'
-    and list_contains(c.parents, 'ach:' || a.geoid)
-where a.release_id = {LATEST} and a.geo_type = 'ach'
+from latest_geographies as a
+left join latest_geographies as c
+    on c.geo_type = 'county'
+    and c.ach_id = a.geoid
+where a.geo_type = 'ach'
 group by all
 order by a.example, a.name
 """
 
-ACH_COUNTIES = f"""
-select c.name as county, c.geoid, c.population, c.land_area_km2
-from geographies as c
-where c.release_id = {LATEST}
-    and c.geo_type = 'county'
-    and list_contains(c.parents, 'ach:' || $ach_id)
-order by c.name
+ACH_COUNTIES = """
+select name as county, geoid, population, land_area_km2
+from latest_geographies
+where geo_type = 'county' and ach_id = $ach_id
+order by name
 """
 
-ACH_KEY_VALUES = f"""
+ACH_KEY_VALUES = """
 with key_indicators as (
     select unnest($indicators) as indicator_id, generate_subscripts($indicators, 1) as position
 ),
 
 region_values as (
     select v.*
-    from indicator_values as v
-    where v.release_id = {LATEST}
-        and v.geo_type = 'ach'
+    from latest_indicator_values_labeled as v
+    where v.geo_type = 'ach'
         and v.geoid = $ach_id
         and v.indicator_id in (select k.indicator_id from key_indicators as k)
 ),
@@ -99,13 +93,13 @@ latest_period as (
 select
     k.position,
     v.indicator_id,
-    c.label as indicator_label,
-    c.unit,
-    c.direction,
+    v.indicator_label,
+    v.unit,
+    v.direction,
     v.vintage,
     v.group_id,
-    g.group_label,
-    g.sort_order,
+    v.group_label,
+    v.group_sort_order as sort_order,
     v.estimate,
     v.moe,
     v.ci_level,
@@ -115,10 +109,9 @@ select
 from region_values as v
 join latest_period as p on p.indicator_id = v.indicator_id and p.vintage = v.vintage
 join key_indicators as k on k.indicator_id = v.indicator_id
-join indicator_catalog as c on c.release_id = v.release_id and c.indicator_id = v.indicator_id
-join groups as g on g.release_id = v.release_id and g.group_id = v.group_id
+join latest_groups as g on g.group_id = v.group_id
 where not g.is_detailed
-order by k.position, g.sort_order
+order by k.position, v.group_sort_order
 """
 
 

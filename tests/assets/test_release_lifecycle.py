@@ -278,3 +278,16 @@ def test_labeled_views_join_labels_and_a_release_older_than_a_view_still_publish
     names = {name for (name,) in _query(folder, "select table_name from information_schema.tables")}
     assert {"indicator_values", "groups", "latest_indicator_values", "latest_disparities_labeled"} <= names
     assert "latest_indicator_values_labeled" not in names
+
+
+def test_the_published_file_is_in_a_storage_format_duckdb_1x_clients_open(folder) -> None:
+    """Other people's DuckDB clients are often a release behind: DuckDB for Node 1.5.6 (the newest on npm) refuses
+    DuckDB 2.0's default format ("version number 69, but we can only read versions between 64 and 68"). The
+    published file's header (bytes 12-19 after the magic `DUCK` at 8-11) carries storage version 65, DuckDB 1.2's,
+    which every DuckDB from 1.2 on opens."""
+    import struct
+
+    publish_tiny(folder)
+    header = (folder.published_dir / PUBLISHED_DB).read_bytes()[:20]
+    assert header[8:12] == b"DUCK"
+    assert struct.unpack("<Q", header[12:20])[0] == 65
