@@ -156,6 +156,28 @@ def export(
 
 @app.command()
 @command
+def report(
+    ach: Annotated[
+        str | None, typer.Option("--ach", help="one ACH region's id (config/ach_regions.yaml), e.g. wa-olympic")
+    ] = None,
+    all_regions: Annotated[bool, typer.Option("--all", help="every ACH region of the release")] = False,
+    release: Annotated[
+        str | None, typer.Option("--release", help="render this release (id or folder) instead of the latest")
+    ] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", help="folder to write (default: data/published/profiles/<release_id>)"),
+    ] = None,
+    pdf: Annotated[bool, typer.Option("--pdf/--no-pdf", help="print a PDF of each page with headless Chromium")] = True,
+) -> int:
+    """Equity profiles: a self-contained HTML page (and a PDF) per ACH region, from a published release."""
+    from pipelines import report_cli
+
+    return report_cli.run(ach, all_regions, release, out, pdf)
+
+
+@app.command()
+@command
 def compare(
     first: Annotated[str, typer.Argument(help="a release id or folder")],
     second: Annotated[str, typer.Argument(help="a release id or folder")],

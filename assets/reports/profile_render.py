@@ -644,3 +644,56 @@ def _write_table(path: Path, rendered: list[RenderedProfile], release_id: str) -
         writer = csv.DictWriter(f, fieldnames=PROFILE_COLUMNS)
         writer.writeheader()
         writer.writerows(rows[k] for k in sorted(rows))
+
+
+PROFILES_FOLDER = "profiles"
+VERSION_MARKER = ".code_version"
+
+
+def profiles_dir(published_dir: Path, release_id: str) -> Path:
+    """Where a release's profiles live: ``<data>/published/profiles/<release_id>/``, beside (never inside) the
+    immutable release folder."""
+    return published_dir / PROFILES_FOLDER / release_id
+
+
+def already_rendered(out_dir: Path, code_version: str | None, region_ids: Iterable[str]) -> bool:
+    """Whether ``out_dir`` already holds every region's page and PDF rendered by this code version (a run that
+    published nothing new then renders nothing either)."""
+    marker = out_dir / VERSION_MARKER
+    if code_version is None or not marker.is_file() or marker.read_text().strip() != code_version:
+        return False
+    return all((out_dir / f"{r}.html").is_file() and (out_dir / f"{r}.pdf").is_file() for r in region_ids)
+
+
+def render_into_place(
+    release_dir: Path,
+    out_dir: Path,
+    config_dir: Path,
+    code_version: str | None,
+    pdf: bool = True,
+    log: Callable[[str], None] = lambda _: None,
+) -> list[RenderedProfile]:
+    """Every region's profile rendered into a staging folder beside ``out_dir``, then swapped into place, so a reader
+    never sees half a set of profiles and a failed render leaves the previous set as it was."""
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".incomplete-{out_dir.name}-", dir=out_dir.parent))
+    try:
+        rendered = render_profiles(release_dir, staging, config_dir, pdf=pdf, log=log)
+        if code_version:
+            (staging / VERSION_MARKER).write_text(code_version + "\n")
+        old = out_dir.with_name(f".old-{out_dir.name}-{os.getpid()}")
+        if out_dir.exists():
+            out_dir.rename(old)
+        staging.rename(out_dir)
+        shutil.rmtree(old, ignore_errors=True)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    for p in rendered:  # the files' final place
+        p.html = out_dir / p.html.name
+        p.pdf = out_dir / p.pdf.name if p.pdf else None
+    return rendered
+
+
+def chromium_available() -> bool:
+    return Path(CHROMIUM).is_file()

@@ -144,12 +144,13 @@ def test_a_bad_mode_in_process_too(capsys, monkeypatch) -> None:
 # -- help, options, the refresh seam, .env, startup cost (fast) --------------------------------------------------
 
 HELP_NAMES = {
-    (): ["refresh", "release", "status", "query", "export", "docs", "compare", "releases"],
+    (): ["refresh", "release", "status", "query", "export", "report", "docs", "compare", "releases"],
     ("refresh",): ["--source", "--vintage", "--live", "--accept-row-drops", "--no-wait"],
     ("release",): ["--live", "--accept-row-drops", "--no-wait"],
     ("status",): ["--help"],
     ("query",): ["sql", "--format", "--release", "--max-rows"],
     ("export",): ["--ach", "--out", "--format", "--release"],
+    ("report",): ["--ach", "--all", "--release", "--out", "--no-pdf"],
     ("docs",): ["--help"],
     ("compare",): ["first", "second"],
     ("releases",): ["list", "show", "diff", "verify", "pin", "unpin", "prune"],
