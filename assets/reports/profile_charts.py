@@ -111,6 +111,9 @@ def group_chart(rows: list[dict[str, Any]], unit: str | None, title: str, label_
                 text += f" ({RELIABILITY_LEGEND[reliability]})"
         data.append(
             {
+                "indicator_id": r.get("indicator_id"),
+                "vintage": r.get("vintage"),
+                "geoid": r.get("geoid"),
                 "group_id": r["group_id"],
                 "group": label_of.get(r["group_id"], r["group_id"]),
                 "order": r.get("group_order", 999),

@@ -78,14 +78,25 @@ class MapFigure:
     level: str
 
 
+@dataclass(frozen=True)
+class Caption:
+    """A sentence about one disparity row (or several groups that cannot be compared for one reason), with the ids
+    it is about, so the page can be checked against the release."""
+
+    text: str
+    groups: str  # group ids, space-separated
+    reference: str
+    significant: bool | None
+
+
 @dataclass
 class GroupSection:
     indicator_id: str
     title: str
     about: str
     vintage: str | None
-    findings: list[str] = field(default_factory=list)  # captions of significant differences
-    captions: list[str] = field(default_factory=list)  # one per compared group
+    findings: list[Caption] = field(default_factory=list)  # captions of significant differences
+    captions: list[Caption] = field(default_factory=list)  # one per compared group (or groups sharing a reason)
     summaries: list[str] = field(default_factory=list)
     chart: Figure | None = None
     trend: Figure | None = None
@@ -216,14 +227,15 @@ def group_section(data: RegionData, spec: Any, n: int) -> GroupSection:
             note = _named(d.get("comparison_note") or "", label)
             if d.get("rate_ratio") is None:
                 reason = note.removeprefix("no comparison: ").split("; ")[-1] or "a value is missing"
-                uncompared.setdefault((label(d["reference_group"]), reason), []).append(label(d["group_id"]))
+                uncompared.setdefault((d["reference_group"], reason), []).append(d["group_id"])
             else:
                 caption = words.disparity_caption(
                     d, region_name, unit, spec.likely, spec.people, label(d["group_id"]), label(d["reference_group"])
                 )
-                section.captions.append(caption)
+                entry = Caption(caption, d["group_id"], d["reference_group"], d.get("significant"))
+                section.captions.append(entry)
                 if d.get("significant") is True:
-                    section.findings.append(caption)
+                    section.findings.append(entry)
             section.disparity_rows.append(
                 [
                     label(d["group_id"]),
@@ -241,7 +253,8 @@ def group_section(data: RegionData, spec: Any, n: int) -> GroupSection:
                 ]
             )
         for (reference, reason), groups in uncompared.items():
-            section.captions.append(words.no_comparison_caption(groups, reference, spec.people, reason))
+            text = words.no_comparison_caption([label(g) for g in groups], label(reference), spec.people, reason)
+            section.captions.append(Caption(text, " ".join(groups), reference, None))
         section.disparity_head = [
             "Group",
             "Compared with",
