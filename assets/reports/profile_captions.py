@@ -22,6 +22,11 @@ RELIABILITY_WORDS = {
 RELIABILITY_MARKS = {"high": "", "medium": "*", "low": "**", "unknown": "?"}
 
 
+def is_percent(unit: str | None) -> bool:
+    """A percentage 0-100 (not a percentile rank, whose unit also starts with "percent")."""
+    return (unit or "").lower() == "percent"
+
+
 def _number(value: float, digits: int) -> str:
     return f"{value:,.{digits}f}"
 
@@ -31,7 +36,7 @@ def fmt_value(value: float | None, unit: str | None) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "no value"
     unit = (unit or "").lower()
-    if unit.startswith("percent"):
+    if is_percent(unit):
         return f"{_number(value, 1)}%"
     if unit == "dollars":
         return f"${_number(value, 0)}"
@@ -49,7 +54,7 @@ def fmt_moe(moe: float | None, unit: str | None) -> str:
     if moe is None or (isinstance(moe, float) and math.isnan(moe)):
         return "no MOE"
     unit = (unit or "").lower()
-    if unit.startswith("percent"):
+    if is_percent(unit):
         return f"±{_number(moe, 1)} points"
     if unit == "dollars":
         return f"±${_number(moe, 0)}"
@@ -101,7 +106,7 @@ def disparity_caption(
     ratio = fmt_ratio(row["rate_ratio"])
     ratio_moe = row.get("rate_ratio_moe")
     moe_text = f"; ratio's 90% MOE ±{fmt_ratio(ratio_moe)}" if ratio_moe is not None else ""
-    if (unit or "").lower().startswith("percent"):
+    if is_percent(unit):
         return (
             f"{group} {people} of {region_name} are {ratio} times as likely as {reference} {people} {likely} "
             f"({values}{moe_text})."

@@ -16,7 +16,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from assets.reports.profile_captions import RELIABILITY_WORDS, fmt_moe, fmt_value
+from assets.reports.profile_captions import RELIABILITY_WORDS, fmt_moe, fmt_value, is_percent
 
 FONT = "DejaVu Sans, Liberation Sans, Arial, sans-serif"
 # One hue, lightness by reliability: readable for every kind of colour vision and in greyscale print.
@@ -63,7 +63,7 @@ def interval(row: dict[str, Any]) -> tuple[float | None, float | None]:
 
 def _axis_format(unit: str | None) -> dict[str, Any]:
     unit = (unit or "").lower()
-    if unit.startswith("percent"):
+    if is_percent(unit):
         return {"labelExpr": "datum.value + '%'"}
     if unit == "dollars":
         return {"format": "$,.0f"}
@@ -72,13 +72,13 @@ def _axis_format(unit: str | None) -> dict[str, Any]:
 
 def _unit_title(unit: str | None) -> str:
     unit = (unit or "").lower()
-    return {"dollars": "Dollars", "years": "Years"}.get(unit, "Percent" if unit.startswith("percent") else unit)
+    return {"dollars": "Dollars", "years": "Years"}.get(unit, "Percent" if is_percent(unit) else unit)
 
 
 def _render(chart: Any) -> tuple[str, dict[str, Any]]:
     import vl_convert as vlc
 
-    spec = chart.to_dict()
+    spec = chart.to_dict(validate=False)  # altair's JSON-schema validation costs more than rendering; vl-convert checks
     svg = vlc.vegalite_to_svg(spec)
     return svg, spec
 

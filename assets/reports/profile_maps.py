@@ -19,12 +19,15 @@ from typing import Any
 from assets.reports.profile_captions import fmt_value
 
 NO_DATA_GREY = "#d9d9d9"
-HATCHED = ("low", "unknown")
+HATCHED = ("low",)  # not "unknown": computed ranks (SVI) have no MOE by nature, and would all be hatched
 
 
-def choropleth_svg(frame: Any, values: dict[str, dict[str, Any]], unit: str | None, direction: str | None) -> str:
+def choropleth_svg(
+    frame: Any, values: dict[str, dict[str, Any]], unit: str | None, direction: str | None, tag: str = "map"
+) -> str:
     """An SVG map of ``frame``'s polygons (GeoDataFrame with ``geoid``) coloured by ``values`` (geoid -> published
-    row with estimate, reliability, suppressed). Returns the SVG markup (no XML prolog, ready to inline)."""
+    row with estimate, reliability, suppressed). Returns the SVG markup (no XML prolog, ready to inline); its element
+    ids are prefixed with ``tag`` (unique per page)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -59,11 +62,6 @@ def choropleth_svg(frame: Any, values: dict[str, dict[str, Any]], unit: str | No
             shaky.plot(ax=ax, facecolor="none", edgecolor="#ffffff", hatch="///", linewidth=0)
     ax.set_aspect("equal") if frame.crs is None else ax.set_aspect(1 / max(0.2, _cos_mid_latitude(frame)))
     sm = plt.cm.ScalarMappable(norm=norm, cmap=cmap)
-    bar = fig.colorbar(sm, ax=ax, orientation="horizontal", fraction=0.05, pad=0.02, aspect=40)
-    ticks = [lo, (lo + hi) / 2, hi]
-    bar.set_ticks(ticks)
-    bar.set_ticklabels([fmt_value(t, unit) for t in ticks])
-    bar.ax.tick_params(labelsize=11)
     handles = []
     if len(missing):
         n_sup = int(missing["suppressed"].sum())
@@ -71,8 +69,14 @@ def choropleth_svg(frame: Any, values: dict[str, dict[str, Any]], unit: str | No
         handles.append(Patch(facecolor=NO_DATA_GREY, edgecolor="#999999", label=text))
     if len(known) and known["reliability"].isin(HATCHED).any():
         handles.append(Patch(facecolor="#9bb", edgecolor="white", hatch="///", label="low reliability"))
-    if handles:
-        ax.legend(handles=handles, loc="lower left", fontsize=10, frameon=False, bbox_to_anchor=(0, -0.02))
+    if handles:  # below the map, above the colour bar: never over an area
+        ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=2, fontsize=10, frameon=False)
+    pad = 0.1 if handles else 0.02
+    bar = fig.colorbar(sm, ax=ax, orientation="horizontal", fraction=0.05, pad=pad, aspect=40)
+    ticks = [lo, (lo + hi) / 2, hi]
+    bar.set_ticks(ticks)
+    bar.set_ticklabels([fmt_value(t, unit) for t in ticks])
+    bar.ax.tick_params(labelsize=11)
     fig.tight_layout(pad=0.2)
     out = io.StringIO()
     fig.savefig(out, format="svg", bbox_inches="tight")
@@ -80,7 +84,6 @@ def choropleth_svg(frame: Any, values: dict[str, dict[str, Any]], unit: str | No
     svg = out.getvalue()
     svg = svg[svg.index("<svg") :]
     # unique ids per map: several maps share one HTML page, and matplotlib numbers its clip paths from 1 every time
-    tag = f"m{abs(hash((tuple(frame['geoid']), unit))) % 10**8}"
     svg = re.sub(r'id="([^"]+)"', lambda m: f'id="{tag}-{m.group(1)}"', svg)
     svg = re.sub(r"url\(#([^)]+)\)", lambda m: f"url(#{tag}-{m.group(1)})", svg)
     svg = re.sub(r'xlink:href="#([^"]+)"', lambda m: f'xlink:href="#{tag}-{m.group(1)}"', svg)

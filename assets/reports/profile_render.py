@@ -345,7 +345,7 @@ def map_figures(reader: ReleaseReader, data: RegionData, config: ProfileConfig) 
             if len(frame) < 2:
                 continue
             values = {r["geoid"]: r for r in shown}
-            svg = choropleth_svg(frame, values, cat["unit"], cat["direction"])
+            svg = choropleth_svg(frame, values, cat["unit"], cat["direction"], tag=f"map-{len(figures) + 1}")
             n_missing = sum(1 for g in frame["geoid"] if (values.get(g) or {}).get("estimate") is None)
             shaky = sum(
                 1 for r in shown if r.get("estimate") is not None and r.get("reliability") in ("low", "unknown")
@@ -356,7 +356,7 @@ def map_figures(reader: ReleaseReader, data: RegionData, config: ProfileConfig) 
                 f"{darker} values"
                 + (" (worse off)." if cat["direction"] in ("higher_is_better", "lower_is_better") else ".")
                 + (f" {n_missing} grey area(s): no value or suppressed." if n_missing else "")
-                + (f" {shaky} hatched area(s): low reliability or no margin of error." if shaky else "")
+                + (f" {shaky} hatched area(s): low reliability (large margin of error)." if shaky else "")
             )
             table = [
                 [
@@ -532,6 +532,7 @@ def render_region(
         headline=headline,
         findings=[(s.title, s.vintage, s.findings) for s in sections if s.findings],
         sections=sections,
+        missing=[s.title for s in sections if s.missing],
         maps=maps,
         compare=compare,
         state_name={"53": "Washington", "06": "California"}.get(data.region.get("state_fips") or "", "the state"),
@@ -595,9 +596,11 @@ def render_profiles(
     ach_ids: list[str] | None = None,
     pdf: bool = True,
     log: Callable[[str], None] = lambda _: None,
+    pdf_only_for: set[str] | None = None,
 ) -> list[RenderedProfile]:
     """Render the profiles of ``ach_ids`` (default: every region of the release) from the release in
-    ``release_dir`` into ``out_dir`` (created; files of the same names replaced), with the index and profiles.csv."""
+    ``release_dir`` into ``out_dir`` (created; files of the same names replaced), with the index and profiles.csv.
+    ``pdf_only_for`` limits the PDFs to those regions (the tests print three, not twelve)."""
     config = load_profile_config(config_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     env = _environment()
@@ -611,9 +614,10 @@ def render_profiles(
         release_id, manifest = reader.release_id, reader.manifest
         all_regions = regions
     if pdf:
+        printed = [p for p in rendered if pdf_only_for is None or p.ach_id in pdf_only_for]
         with ThreadPoolExecutor(max_workers=2) as pool:  # two Chromiums at a time: the project's machines have 2 cores
-            list(pool.map(lambda p: print_pdf(p.html, p.html.with_suffix(".pdf")), rendered))
-        for p in rendered:
+            list(pool.map(lambda p: print_pdf(p.html, p.html.with_suffix(".pdf")), printed))
+        for p in printed:
             p.pdf = p.html.with_suffix(".pdf")
             p.pdf_bytes = p.pdf.stat().st_size
             p.pdf_pages = pdf_page_count(p.pdf)

@@ -34,9 +34,13 @@ class PageReport:
     @property
     def errors(self) -> list[str]:
         """Console errors and warnings, uncaught exceptions and error log entries."""
-        found = [f"console.{c['type']}: {c['text']}" for c in self.console if c["type"] in ("error", "warning", "assert")]
+        found = [
+            f"console.{c['type']}: {c['text']}" for c in self.console if c["type"] in ("error", "warning", "assert")
+        ]
         found += [f"exception: {e}" for e in self.exceptions]
-        found += [f"log {e['level']}: {e['text']} {e.get('url', '')}" for e in self.log_entries if e["level"] == "error"]
+        found += [
+            f"log {e['level']}: {e['text']} {e.get('url', '')}" for e in self.log_entries if e["level"] == "error"
+        ]
         return found
 
     @property

@@ -18,6 +18,7 @@ import pytest
 from assets.settings import CONFIG_DIR, PROJECT_ROOT
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+PDF_REGIONS = ("wa-greater-health-now", "wa-healthierhere", "ca-example-inland-empire")
 
 
 def artifacts_dir() -> Path:
@@ -67,5 +68,7 @@ def profiles(first_release, tmp_path_factory: pytest.TempPathFactory) -> Profile
     browser = wait_for_browser()
     out = tmp_path_factory.mktemp("profiles") / release.release_id
     started = time.monotonic()
-    rendered = render_profiles(release.path, out, CONFIG_DIR, pdf=browser is not None)
+    # every page, and the PDFs of the three regions whose screenshots are kept (printing twelve would cost ~20 s more;
+    # the asset prints all of them with the same function)
+    rendered = render_profiles(release.path, out, CONFIG_DIR, pdf=browser is not None, pdf_only_for=set(PDF_REGIONS))
     return Profiles(out, release.path, release.release_id, rendered, time.monotonic() - started, browser is not None)

@@ -24,7 +24,7 @@ import yaml
 from assets.reports import profile_captions as words
 from assets.settings import PROJECT_ROOT
 from tests.reports.cdp import Browser
-from tests.reports.conftest import artifacts_dir, wait_for_browser
+from tests.reports.conftest import PDF_REGIONS, artifacts_dir, wait_for_browser
 
 pytestmark = [pytest.mark.xdist_group("profiles")]
 
@@ -42,7 +42,7 @@ REGIONS = {
     "ca-example-los-angeles-county",
     "ca-example-la-east-south",
 }
-SCREENSHOTS = ("wa-greater-health-now", "wa-healthierhere", "ca-example-inland-empire")
+SCREENSHOTS = PDF_REGIONS  # two Washington ACHs and one California example
 
 
 def _release(profiles) -> duckdb.DuckDBPyConnection:
@@ -109,11 +109,15 @@ def test_a_chart_plots_exactly_the_published_rows(profiles) -> None:
     values = _plotted(_spec(page, "chart-0-groups"))
     indicator, vintage = {v["indicator_id"] for v in values}, {v["vintage"] for v in values}
     assert len(indicator) == 1 and len(vintage) == 1
-    published = _release(profiles).execute(
-        "select group_id, estimate, moe from indicator_values where geo_type = 'ach' and geoid = ? "
-        "and indicator_id = ? and vintage = ? and group_id <> 'total'",
-        ["wa-greater-health-now", indicator.pop(), vintage.pop()],
-    ).fetchall()
+    published = (
+        _release(profiles)
+        .execute(
+            "select group_id, estimate, moe from indicator_values where geo_type = 'ach' and geoid = ? "
+            "and indicator_id = ? and vintage = ? and group_id <> 'total'",
+            ["wa-greater-health-now", indicator.pop(), vintage.pop()],
+        )
+        .fetchall()
+    )
     assert len(published) >= 5
     plotted = {v["group_id"]: (v["estimate"], v["moe"]) for v in values}
     assert plotted == {g: (e, m) for g, e, m in published}
@@ -123,6 +127,7 @@ def test_a_chart_plots_exactly_the_published_rows(profiles) -> None:
     for _, estimate, moe in published:
         if estimate is not None:
             assert words.fmt_value(estimate, "percent") in html.unescape(table)
+            assert words.fmt_moe(moe, "percent") in html.unescape(table)
 
 
 def test_captions_claim_a_difference_only_where_the_release_flags_one(profiles) -> None:
@@ -224,7 +229,9 @@ def test_the_pdfs_open(profiles) -> None:
             pytest.fail("pdftoppm is missing: .ci/run installs poppler-utils")
         pytest.skip("pdftoppm is not installed (apt-get install poppler-utils)")
     facts = {}
-    for p in profiles.rendered:
+    printed = [p for p in profiles.rendered if p.pdf is not None]
+    assert {p.ach_id for p in printed} == set(PDF_REGIONS)
+    for p in printed:
         out = profiles.out_dir.parent / f"ppm-{p.ach_id}"
         out.mkdir()
         done = subprocess.run(
