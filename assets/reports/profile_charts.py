@@ -64,10 +64,10 @@ def interval(row: dict[str, Any]) -> tuple[float | None, float | None]:
 def _axis_format(unit: str | None) -> dict[str, Any]:
     unit = (unit or "").lower()
     if is_percent(unit):
-        return {"labelExpr": "datum.value + '%'"}
+        return {"labelExpr": "datum.value + '%'", "tickCount": 8}
     if unit == "dollars":
-        return {"format": "$,.0f"}
-    return {"format": ",.4~g"}
+        return {"format": "$,.0f", "tickCount": 6}
+    return {"format": ",.4~g", "tickCount": 6}
 
 
 def _unit_title(unit: str | None) -> str:
@@ -75,10 +75,13 @@ def _unit_title(unit: str | None) -> str:
     return {"dollars": "Dollars", "years": "Years"}.get(unit, "Percent" if is_percent(unit) else unit)
 
 
-def _render(chart: Any) -> tuple[str, dict[str, Any]]:
+def _render(chart: Any, datasets: dict[str, list[dict[str, Any]]]) -> tuple[str, dict[str, Any]]:
+    """SVG of ``chart``, whose layers name their rows (``alt.Data(name=...)``); the rows are added to the spec only
+    here, because altair deep-copies inline rows at every step that derives a chart (seconds per page)."""
     import vl_convert as vlc
 
     spec = chart.to_dict(validate=False)  # altair's JSON-schema validation costs more than rendering; vl-convert checks
+    spec["datasets"] = {**spec.get("datasets", {}), **datasets}
     svg = vlc.vegalite_to_svg(spec)
     return svg, spec
 
@@ -128,7 +131,8 @@ def group_chart(rows: list[dict[str, Any]], unit: str | None, title: str, label_
             }
         )
     top = max([d["high"] or d["estimate"] or 0 for d in data] or [1]) or 1
-    base = alt.Chart(alt.Data(values=data)).encode(
+    # the rows once, at the layer (altair deep-copies a chart's data every time a layer is derived from it)
+    base = alt.Chart().encode(
         y=alt.Y("group:N", sort=alt.EncodingSortField("order"), title=None, axis=alt.Axis(labelFontSize=14))
     )
     x = alt.X(
@@ -154,10 +158,10 @@ def group_chart(rows: list[dict[str, Any]], unit: str | None, title: str, label_
     labels = base.mark_text(align="left", dx=6, fontSize=13, color="#111111").encode(
         x=alt.X("label_x:Q"), text="label:N"
     )
-    chart = alt.layer(bars, errors, caps_low, caps_high, labels).properties(
+    chart = alt.layer(bars, errors, caps_low, caps_high, labels, data=alt.Data(name="rows")).properties(
         width=620, height=alt.Step(34), title=alt.Title(title, fontSize=16, anchor="start")
     )
-    svg, spec = _render(_config(chart))
+    svg, spec = _render(_config(chart), {"rows": data})
     shown = [f"{d['group']}: {d['label']}" for d in data]
     alt_text = f"Bar chart: {title}. " + "; ".join(shown) + ". Error bars show the 90% margin of error."
     return Chart(svg, spec, alt_text)
@@ -192,15 +196,15 @@ def trend_chart(rows: list[dict[str, Any]], unit: str | None, title: str, label_
     )
     periods = sorted({(d["end_year"] or 0, d["period"]) for d in data})
     x = alt.X("period:O", title="Period", sort=[p for _, p in periods], axis=alt.Axis(labelAngle=0))
-    base = alt.Chart(alt.Data(values=data)).encode(x=x, color=colour)
+    base = alt.Chart().encode(x=x, color=colour)
     y = alt.Y("estimate:Q", title=_unit_title(unit), axis=_axis_format(unit), scale=alt.Scale(zero=False))
     lines = base.mark_line(strokeWidth=2.5).encode(y=y)
     points = base.mark_point(filled=True, size=80).encode(y=y, shape=alt.Shape("group:N", legend=None))
     errors = base.mark_rule(strokeWidth=1.5).encode(y="low:Q", y2="high:Q")
-    chart = alt.layer(lines, errors, points).properties(
+    chart = alt.layer(lines, errors, points, data=alt.Data(name="rows")).properties(
         width=max(520, 110 * len(periods)), height=260, title=alt.Title(title, fontSize=16, anchor="start")
     )
-    svg, spec = _render(_config(chart))
+    svg, spec = _render(_config(chart), {"rows": data})
     by_group = {}
     for d in data:
         by_group.setdefault(d["group"], []).append(f"{d['period']} {fmt_value(d['estimate'], unit)}")
@@ -208,11 +212,14 @@ def trend_chart(rows: list[dict[str, Any]], unit: str | None, title: str, label_
     return Chart(svg, spec, alt_text)
 
 
-def compare_chart(rows: list[dict[str, Any]], unit: str | None, title: str, region_id: str) -> Chart:
-    """The region beside the other ACH regions of its state: one dot per region with its 90% MOE, the region in
-    colour and bold."""
+def compare_panel(
+    rows: list[dict[str, Any]], unit: str | None, title: str, region_id: str
+) -> tuple[Any, str, dict[str, list[dict[str, Any]]]]:
+    """The region beside the other ACH regions of its state for one indicator: one dot per region with its 90% MOE,
+    the region in orange. Returns the (unrendered) altair layer, its alt text and its named rows."""
     import altair as alt
 
+    name = f"rows_{rows[0]['indicator_id']}" if rows else "rows"
     data = []
     for r in rows:
         if r.get("estimate") is None:
@@ -220,6 +227,8 @@ def compare_chart(rows: list[dict[str, Any]], unit: str | None, title: str, regi
         lo, hi = interval(r)
         data.append(
             {
+                "indicator_id": r.get("indicator_id"),
+                "vintage": r.get("vintage"),
                 "geoid": r["geoid"],
                 "region": r["geo_name"],
                 "estimate": r["estimate"],
@@ -230,7 +239,7 @@ def compare_chart(rows: list[dict[str, Any]], unit: str | None, title: str, regi
                 "label": fmt_value(r["estimate"], unit),
             }
         )
-    base = alt.Chart(alt.Data(values=data)).encode(
+    base = alt.Chart().encode(
         y=alt.Y("region:N", sort=alt.EncodingSortField("estimate", order="descending"), title=None)
     )
     colour = alt.Color(
@@ -238,16 +247,30 @@ def compare_chart(rows: list[dict[str, Any]], unit: str | None, title: str, regi
         title=None,
         scale=alt.Scale(domain=["this region", "other regions"], range=["#D55E00", "#7a7a7a"]),
     )
-    x = alt.X("estimate:Q", title=_unit_title(unit), axis=_axis_format(unit), scale=alt.Scale(zero=False))
+    axis = {**_axis_format(unit), "tickCount": 5}  # a narrow panel
+    x = alt.X("estimate:Q", title=_unit_title(unit), axis=axis, scale=alt.Scale(zero=False))
     errors = base.mark_rule(strokeWidth=2).encode(x="low:Q", x2="high:Q", color=colour)
     dots = base.mark_point(filled=True, size=110).encode(x=x, color=colour)
     labels = base.mark_text(align="left", dx=9, dy=-9, fontSize=12).encode(x=x, text="label:N", color=colour)
-    chart = alt.layer(errors, dots, labels).properties(
-        width=560, height=alt.Step(28), title=alt.Title(title, fontSize=16, anchor="start")
+    panel = alt.layer(errors, dots, labels, data=alt.Data(name=name)).properties(
+        width=300, height=alt.Step(28), title=alt.Title(title, fontSize=16, anchor="start")
     )
-    svg, spec = _render(_config(chart))
     shown = "; ".join(f"{d['region']}: {d['label']}" for d in sorted(data, key=lambda d: -d["estimate"]))
-    return Chart(svg, spec, f"Dot chart: {title}. {shown}.")
+    return panel, f"{title}: {shown}.", {name: data}
+
+
+def compare_chart(panels: list[tuple[Any, str, dict[str, list[dict[str, Any]]]]], title: str) -> Chart:
+    """One or several :func:`compare_panel` (stacked) in one chart."""
+    import altair as alt
+
+    chart = (
+        panels[0][0]
+        if len(panels) == 1
+        else alt.vconcat(*[p for p, _, _ in panels], spacing=36).resolve_scale(x="independent", color="shared")
+    )
+    datasets = {k: v for _, _, d in panels for k, v in d.items()}
+    svg, spec = _render(_config(chart), datasets)
+    return Chart(svg, spec, f"Dot charts: {title}. " + " ".join(a for _, a, _ in panels))
 
 
 def reliability_words(reliability: str | None) -> str:

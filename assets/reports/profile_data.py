@@ -140,6 +140,7 @@ class ReleaseReader:
             self.con.execute(f"create view {name} as select * from read_parquet({_literal(str(file))})")
         self._catalog: dict[str, dict[str, Any]] | None = None
         self._map: Any = None
+        self._narrowed: tuple[str, ...] | None = None
 
     def close(self) -> None:
         self.con.close()
@@ -177,6 +178,21 @@ class ReleaseReader:
             "order by example, state_fips desc, name"
         )
 
+    def _narrow(self, indicators: list[str]) -> None:
+        """The two big tables cut once to the configured indicators (in memory), so each region's queries scan a few
+        thousand rows, not the release's millions."""
+        if self._narrowed == tuple(indicators):
+            return
+        self._set("indicators", indicators)
+        for name in ("indicator_values", "disparities"):
+            file = self.path / self.manifest.get("tables", {}).get(name, {}).get("file", f"{name}.parquet")
+            self.con.execute(f"drop view if exists {name}")
+            self.con.execute(
+                f"create or replace temp table {name} as select * from read_parquet({_literal(str(file))}) "
+                "where list_contains(getvariable('indicators'), indicator_id)"
+            )
+        self._narrowed = tuple(indicators)
+
     def region_data(self, ach_id: str, config: ProfileConfig) -> RegionData:
         known = {r["geoid"]: r for r in self.regions()}
         if ach_id not in known:
@@ -189,8 +205,8 @@ class ReleaseReader:
                 f"config/{PROFILES_CONFIG} names indicators release {self.release_id} does not have: "
                 f"{', '.join(unknown)} (see its indicator_catalog)"
             )
+        self._narrow(config.all_indicators)
         self._set("ach_id", ach_id)
-        self._set("indicators", config.all_indicators)
         self._set("state_fips", known[ach_id]["state_fips"] or "")
         members = self._report("profile_members")
         self.con.execute("create or replace temp table members as " + (REPORT_SQL / "profile_members.sql").read_text())
@@ -217,8 +233,9 @@ class ReleaseReader:
             import geopandas as gpd
 
             columns = ["geo_type", "geo_vintage", "geoid", "name", "parents", "geometry"]
-            self._map = gpd.read_parquet(source, columns=columns)  # read once per release: every region's maps
-        frame = self._map
-        parents = frame["parents"].fillna("").str.split(";")
+            frame = gpd.read_parquet(source, columns=columns)  # read once per release: every region's maps
+            frame = frame[frame["parents"].fillna("").str.contains("ach:", regex=False)]  # parts of some region
+            self._map = (frame, frame["parents"].str.split(";"))
+        frame, parents = self._map
         member = parents.map(lambda names: f"ach:{ach_id}" in names)
         return frame[(frame["geo_type"] == geo_type) & member].reset_index(drop=True)

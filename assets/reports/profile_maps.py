@@ -37,6 +37,10 @@ def choropleth_svg(
     from matplotlib.patches import Patch
 
     frame = frame.copy()
+    # drawn about 600 px wide: detail finer than ~1/1500 of the map's extent cannot show, and only makes the SVG (and
+    # the page, and its PDF) heavy; topology kept so neighbours still meet
+    minx, miny, maxx, maxy = frame.total_bounds
+    frame["geometry"] = frame.geometry.simplify(max(maxx - minx, maxy - miny) / 1500, preserve_topology=True)
     frame["estimate"] = [(values.get(g) or {}).get("estimate") for g in frame["geoid"]]
     frame["reliability"] = [(values.get(g) or {}).get("reliability") for g in frame["geoid"]]
     frame["suppressed"] = [bool((values.get(g) or {}).get("suppressed")) for g in frame["geoid"]]

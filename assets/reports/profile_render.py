@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from assets.reports import profile_captions as words
-from assets.reports.profile_charts import Chart, compare_chart, group_chart, interval, trend_chart
+from assets.reports.profile_charts import Chart, compare_chart, compare_panel, group_chart, interval, trend_chart
 from assets.reports.profile_data import ProfileConfig, RegionData, ReleaseReader, load_profile_config
 from assets.settings import PROJECT_ROOT
 
@@ -375,6 +375,8 @@ def map_figures(reader: ReleaseReader, data: RegionData, config: ProfileConfig) 
 
 
 def compare_figures(data: RegionData, config: ProfileConfig) -> list[Figure]:
+    """The region beside every ACH region of its state, one small chart per configured indicator with a value for
+    the region (latest period there), each with the table of the values it shows."""
     figures = []
     for n, indicator in enumerate(config.compare_indicators):
         cat = data.catalog[indicator]
@@ -383,16 +385,17 @@ def compare_figures(data: RegionData, config: ProfileConfig) -> list[Figure]:
         vintage = _latest(mine)
         if vintage is None:
             continue
-        shown = [r for r in rows if r["vintage"] == vintage]
+        shown = [{**r, "geo_name": words.short_name(r["geo_name"])} for r in rows if r["vintage"] == vintage]
         if sum(r.get("estimate") is not None for r in shown) < 2:
             continue
-        chart = compare_chart(shown, cat["unit"], f"{cat['label']}, {vintage}", data.region["geoid"])
+        title = f"{_pretty(cat['label'])}, {vintage}"
+        chart = compare_chart([compare_panel(shown, cat["unit"], title, data.region["geoid"])], title)
         figures.append(
             Figure(
                 f"chart-compare-{n}",
                 chart,
-                f"{cat['label']} ({vintage}, all people) in each ACH region of the state that has a value; this region "
-                "in orange. Lines show the 90% margin of error.",
+                f"{title}: each ACH region of the state with a value (all people); this region in orange. Lines show "
+                "the 90% margin of error.",
                 ["Region", "Value", "90% MOE", "Reliability"],
                 [
                     [
@@ -406,6 +409,11 @@ def compare_figures(data: RegionData, config: ProfileConfig) -> list[Figure]:
             )
         )
     return figures
+
+
+def _pretty(label: str) -> str:
+    """A catalog label for a heading: ">=" as "≥" (CDC's wording keeps the ASCII form)."""
+    return label.replace(">=", "≥").replace("<=", "≤")
 
 
 def svi_table(data: RegionData, config: ProfileConfig) -> tuple[str | None, list[str], list[list[dict[str, Any]]]]:
@@ -544,7 +552,7 @@ def render_region(
     )
     target = out_dir / f"{ach_id}.html"
     target.write_text(html, encoding="utf-8")
-    charts = sum(bool(s.chart) + bool(s.trend) for s in sections) + len(compare)
+    charts = sum(bool(s.chart) + bool(s.trend) for s in sections) + len(compare)  # the state comparison: one chart
     return RenderedProfile(
         ach_id,
         data.region["name"],
