@@ -64,7 +64,8 @@ def test_every_region_has_a_page_and_the_index_links_them(profiles) -> None:
         assert not re.search(r"<script(?![^>]*application/json)", page), ach_id
         assert not re.search(r"""(src|href)=["']https?:""", page), ach_id
         assert "@import" not in page and "url(http" not in page, ach_id
-    print(f"rendered {len(profiles.rendered)} profiles in {profiles.seconds:.1f}s (PDFs: {profiles.pdf})")
+    timing = {"profiles": len(profiles.rendered), "seconds": round(profiles.seconds, 1), "pdfs": profiles.pdf}
+    (artifacts_dir() / "render.json").write_text(json.dumps(timing) + "\n")  # what rendering costs the suite
 
 
 def test_pages_show_labels_not_raw_group_ids(profiles) -> None:
