@@ -19,6 +19,7 @@ from typing import Any
 from assets.reports.profile_captions import fmt_value
 
 NO_DATA_GREY = "#d9d9d9"
+DENSE_AREAS = 250
 HATCHED = ("low",)  # not "unknown": computed ranks (SVI) have no MOE by nature, and would all be hatched
 
 
@@ -54,16 +55,20 @@ def choropleth_svg(
 
     plt.rcParams["svg.fonttype"] = "none"  # text stays text (selectable, scales with the page's font)
     plt.rcParams["font.family"] = "DejaVu Sans"
+    # hundreds of tracts: drawn as one embedded PNG (still inline, still offline) instead of thousands of SVG paths,
+    # which made a page megabytes heavy and slow to draw and print; legends and labels stay vector text
+    dense = len(frame) > DENSE_AREAS
+    edge = 0.1 if dense else 0.4  # thin borders where areas are small, or the borders are all one sees
     fig, ax = plt.subplots(figsize=(6.4, 4.6))
     ax.set_axis_off()
     missing = frame[frame["estimate"].isna()]
     if len(missing):
-        missing.plot(ax=ax, color=NO_DATA_GREY, edgecolor="white", linewidth=0.4)
+        missing.plot(ax=ax, color=NO_DATA_GREY, edgecolor="white", linewidth=edge, rasterized=dense)
     if len(known):
-        known.plot(ax=ax, column="estimate", cmap=cmap, norm=norm, edgecolor="white", linewidth=0.4)
+        known.plot(ax=ax, column="estimate", cmap=cmap, norm=norm, edgecolor="white", linewidth=edge, rasterized=dense)
         shaky = known[known["reliability"].isin(HATCHED)]
         if len(shaky):
-            shaky.plot(ax=ax, facecolor="none", edgecolor="#ffffff", hatch="///", linewidth=0)
+            shaky.plot(ax=ax, facecolor="none", edgecolor="#ffffff", hatch="///", linewidth=0, rasterized=dense)
     ax.set_aspect("equal") if frame.crs is None else ax.set_aspect(1 / max(0.2, _cos_mid_latitude(frame)))
     sm = plt.cm.ScalarMappable(norm=norm, cmap=cmap)
     handles = []
@@ -83,10 +88,10 @@ def choropleth_svg(
     bar.ax.tick_params(labelsize=11)
     fig.tight_layout(pad=0.2)
     out = io.StringIO()
-    fig.savefig(out, format="svg", bbox_inches="tight")
+    fig.savefig(out, format="svg", bbox_inches="tight", dpi=200)
     plt.close(fig)
     svg = out.getvalue()
-    svg = svg[svg.index("<svg") :]
+    svg = svg[svg.index("<svg") :].replace("'DejaVu Sans'", "'DejaVu Sans', 'Liberation Sans', Arial, sans-serif")
     # unique ids per map: several maps share one HTML page, and matplotlib numbers its clip paths from 1 every time
     svg = re.sub(r'id="([^"]+)"', lambda m: f'id="{tag}-{m.group(1)}"', svg)
     svg = re.sub(r"url\(#([^)]+)\)", lambda m: f"url(#{tag}-{m.group(1)})", svg)
