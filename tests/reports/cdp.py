@@ -143,7 +143,7 @@ class Browser:
                 loaded = any(e.get("method") == "Page.loadEventFired" for e in self._events)
                 if not loaded:
                     self._events.append(json.loads(self.ws.recv(timeout=max(0.1, deadline - time.monotonic()))))
-            time.sleep(0.3)  # late console messages
+            time.sleep(0.05)  # a console message sent right after the load event (the pages have no script)
             metrics = self._send("Page.getLayoutMetrics", session=session)
             report.height = int(metrics["cssContentSize"]["height"])
             if screenshot is not None:
