@@ -255,9 +255,8 @@ def compare_panel(
     errors = base.mark_rule(strokeWidth=2).encode(x="low:Q", x2="high:Q", color=colour)
     dots = base.mark_point(filled=True, size=110).encode(x=x, color=colour)
     labels = base.mark_text(align="left", dx=9, dy=-9, fontSize=12).encode(x=x, text="label:N", color=colour)
-    panel = alt.layer(errors, dots, labels, data=alt.Data(name=name)).properties(
-        width=300, height=alt.Step(28), title=alt.Title(title, fontSize=16, anchor="start")
-    )
+    # the title is the figure's HTML heading: in the SVG a long one widens the chart, which is then drawn smaller
+    panel = alt.layer(errors, dots, labels, data=alt.Data(name=name)).properties(width=300, height=alt.Step(28))
     shown = "; ".join(f"{d['region']}: {d['label']}" for d in sorted(data, key=lambda d: -d["estimate"]))
     return panel, f"{title}: {shown}.", {name: data}
 

@@ -66,6 +66,7 @@ class Figure:
     caption: str
     table_head: list[str]
     table_rows: list[list[str]]
+    title: str = ""  # a heading above the chart, when the chart itself has none
 
 
 @dataclass
@@ -139,7 +140,8 @@ def _emphasize(text: str) -> Any:
 
     escaped = str(markupsafe.escape(text))
     pattern = r"(\d[\d.,]* times as likely|\d[\d.,]* times that of|not statistically different)"
-    return markupsafe.Markup(re.sub(pattern, r'<strong class="ratio">\1</strong>', escaped))
+    marked = re.sub(pattern, r'<strong class="ratio">\1</strong>', escaped)
+    return markupsafe.Markup(marked.replace('class="ratio">not statistically', 'class="same">not statistically'))
 
 
 def _latest(rows: Iterable[dict[str, Any]]) -> str | None:
@@ -406,6 +408,7 @@ def compare_figures(data: RegionData, config: ProfileConfig) -> list[Figure]:
                     ]
                     for r in sorted(shown, key=lambda r: -(r.get("estimate") or 0))
                 ],
+                title=title,
             )
         )
     return figures
