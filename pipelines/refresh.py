@@ -167,6 +167,7 @@ def run_refresh(
     vintage: str | None = None,
     accept_row_drops: bool = False,
     no_wait: bool = False,
+    profiles: bool = True,
     instance: dg.DagsterInstance | None = None,
     out: TextIO | None = None,
     err: TextIO | None = None,
@@ -191,7 +192,7 @@ def run_refresh(
     instance = instance or dg.DagsterInstance.get()
     try:
         try:
-            runs = plan_refresh(instance, settings, source, vintage, accept_row_drops)
+            runs = plan_refresh(instance, settings, source, vintage, accept_row_drops, profiles=profiles)
         except RefreshError as error:
             print(f"error: {error}", file=err)
             return 2
