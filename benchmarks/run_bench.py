@@ -391,7 +391,7 @@ def run(wanted: list[str], args: argparse.Namespace) -> dict:
     results = report["scenarios"]
     if "snapshot" in wanted:
         ws = Workspace(work / "runs" / "snapshot", real, CONFIG_DIR, instance_yaml=args.instance_yaml).fresh()
-        results["snapshot"] = refresh(ws)
+        results["snapshot"] = refresh(ws, "--no-profiles")  # build and publish; the profiles are rendering, not this
     input_dir = work / f"input_{args.states.replace(',', '_')}_seed{args.seed}"
     national = Workspace(
         work / "runs" / "national", input_dir / "snapshot", input_dir / "config", instance_yaml=args.instance_yaml
@@ -418,7 +418,7 @@ def run(wanted: list[str], args: argparse.Namespace) -> dict:
                 report["generate"]["error"] = _tail(gen.stderr)
                 return {**report, "ratios": ratios(results)}
     if "national" in wanted:
-        results["national"] = refresh(national.fresh())
+        results["national"] = refresh(national.fresh(), "--no-profiles")
     for name in ("pandas", "bare"):
         if name in wanted:
             results[name] = run_reference(name, national, work / "runs", args.references_dir.resolve())

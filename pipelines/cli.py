@@ -47,6 +47,7 @@ def run_refresh(
     live: bool = False,
     accept_row_drops: bool = False,
     no_wait: bool = False,
+    profiles: bool = True,
 ) -> int:
     """Refresh and publish (``pipelines/refresh.py``); returns the exit code. ``settings`` already say the mode
     (``--live`` set it)."""
@@ -59,7 +60,7 @@ def run_refresh(
     from pipelines import refresh as refreshing
 
     return refreshing.run_refresh(
-        settings, source=source, vintage=vintage, accept_row_drops=accept_row_drops, no_wait=no_wait
+        settings, source=source, vintage=vintage, accept_row_drops=accept_row_drops, no_wait=no_wait, profiles=profiles
     )
 
 
@@ -75,6 +76,13 @@ NoWait = Annotated[
     bool, typer.Option("--no-wait", help="stop at once if another run holds the working folder's writer lock")
 ]
 Live = Annotated[bool, typer.Option("--live", help="call the agencies' APIs for this command (same as SDOH_MODE=live)")]
+Profiles = Annotated[
+    bool,
+    typer.Option(
+        "--profiles/--no-profiles",
+        help="after a full refresh, render the ACH equity profiles of the newest release (its own last run)",
+    ),
+]
 
 
 Source = Annotated[str | None, typer.Option("--source", help=f"refresh one source only: {', '.join(SOURCES)}")]
@@ -91,6 +99,7 @@ def refresh(
     live: Live = False,
     accept_row_drops: AcceptRowDrops = False,
     no_wait: NoWait = False,
+    profiles: Profiles = True,
 ) -> int:
     """Land sources and rebuild what depends on them, checks and release included.
 
@@ -101,7 +110,13 @@ def refresh(
     with mode_overridden("live" if live else None):
         settings = load_settings()
         return run_refresh(
-            settings, source=source, vintage=vintage, live=live, accept_row_drops=accept_row_drops, no_wait=no_wait
+            settings,
+            source=source,
+            vintage=vintage,
+            live=live,
+            accept_row_drops=accept_row_drops,
+            no_wait=no_wait,
+            profiles=profiles,
         )
 
 
@@ -152,6 +167,28 @@ def export(
     from pipelines import export_cli
 
     return export_cli.run(ach, out, output, release)
+
+
+@app.command()
+@command
+def report(
+    ach: Annotated[
+        str | None, typer.Option("--ach", help="one ACH region's id (config/ach_regions.yaml), e.g. wa-olympic")
+    ] = None,
+    all_regions: Annotated[bool, typer.Option("--all", help="every ACH region of the release")] = False,
+    release: Annotated[
+        str | None, typer.Option("--release", help="render this release (id or folder) instead of the latest")
+    ] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", help="folder to write (default: data/published/profiles/<release_id>)"),
+    ] = None,
+    pdf: Annotated[bool, typer.Option("--pdf/--no-pdf", help="print a PDF of each page with headless Chromium")] = True,
+) -> int:
+    """Equity profiles: a self-contained HTML page (and a PDF) per ACH region, from a published release."""
+    from pipelines import report_cli
+
+    return report_cli.run(ach, all_regions, release, out, pdf)
 
 
 @app.command()

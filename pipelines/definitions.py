@@ -7,6 +7,9 @@ Jobs (what the Launchpad, the schedules, the sensors and ``sdoh refresh`` run):
   vintages the raw tables hold, then write-audit-publish.
 - ``refresh_<source>``: one source's raw asset (a partition, or a range of them in one run) and everything
   downstream of it, release included: what a new vintage or a corrected file needs, and nothing else.
+- ``render_ach_profiles``: the equity profiles (HTML + PDF per ACH region) of the newest release. Left out of the two
+  jobs above so that building and publishing (and the tests that run them) do not pay for rendering; ``sdoh refresh``
+  runs it last.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from assets.build_graph import build_assets
 from assets.partitions import PARTITIONED_SOURCES
 from assets.publish.published_release import published_release
 from assets.raw.freshness import build_freshness_checks
+from assets.reports.ach_profiles import ach_profiles
 from assets.resources import build_resources
 from assets.settings import EXPECTATIONS_DIR, Settings
 from assets.source_registry import REFRESHABLE_SOURCES
@@ -26,10 +30,11 @@ from pipelines.sensors import build_sensors
 from pipelines.settings_check import load_settings_or_fail
 
 PARTITIONED_RAW = dg.AssetSelection.assets(*(s.asset_name for s in PARTITIONED_SOURCES))
+REPORTS = dg.AssetSelection.assets(ach_profiles)
 
 main_job = dg.define_asset_job(
     name="build_and_publish_release",
-    selection=dg.AssetSelection.all() - PARTITIONED_RAW,
+    selection=dg.AssetSelection.all() - PARTITIONED_RAW - REPORTS,
     description=(
         "Rebuild every unpartitioned asset (staging, geographies, marts) from the vintages the raw tables hold, run "
         "every check, and publish a release. Land raw vintages first: the refresh_<source> jobs, a partition of a "
@@ -41,7 +46,7 @@ main_job = dg.define_asset_job(
 refresh_jobs = {
     source: dg.define_asset_job(
         name=f"refresh_{source}",
-        selection=dg.AssetSelection.assets(*asset_names).downstream(),
+        selection=dg.AssetSelection.assets(*asset_names).downstream() - REPORTS,
         description=(
             f"Land {source} (one vintage, or a range of vintages in one run) and rebuild everything downstream of "
             "it, checks and release included."
@@ -51,6 +56,16 @@ refresh_jobs = {
     )
     for source, asset_names in REFRESHABLE_SOURCES.items()
 }
+
+profiles_job = dg.define_asset_job(
+    name="render_ach_profiles",
+    selection=REPORTS,
+    description=(
+        "Render the equity profile of every ACH region (HTML and PDF, config/profiles.yaml) from the newest published "
+        "release into data/published/profiles/<release_id>/. `sdoh refresh` runs it after publishing."
+    ),
+    executor_def=dg.in_process_executor,
+)
 
 
 def _with_automation(assets: tuple[dg.AssetsDefinition, ...]) -> list[dg.AssetsDefinition]:
@@ -78,11 +93,11 @@ follow_upstream = dg.AutomationConditionSensorDefinition(
 
 
 def build_definitions(settings: Settings | None = None) -> dg.Definitions:
-    assets = _with_automation((*build_assets(), published_release))
+    assets = _with_automation((*build_assets(), published_release, ach_profiles))
     return dg.Definitions(
         assets=assets,
         asset_checks=[*build_suite_checks(EXPECTATIONS_DIR), *build_freshness_checks()],
-        jobs=[main_job, *refresh_jobs.values()],
+        jobs=[main_job, *refresh_jobs.values(), profiles_job],
         schedules=build_schedules(refresh_jobs),
         sensors=[follow_upstream, *build_sensors(refresh_jobs)],
         resources=build_resources(settings),

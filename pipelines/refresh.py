@@ -32,6 +32,8 @@ from assets.source_registry import REFRESHABLE_SOURCES
 from pipelines.launch import CodeLocationRuns, PlannedRun, RunOutcome
 
 MAIN_JOB = "build_and_publish_release"
+PROFILES_JOB = "render_ach_profiles"
+PROFILES_ASSET = "ach_profiles"
 
 
 class RefreshError(ValueError):
@@ -48,8 +50,12 @@ def plan_refresh(
     source: str | None = None,
     vintage: str | None = None,
     accept_row_drops: bool = False,
+    profiles: bool = True,
 ) -> list[PlannedRun]:
-    """The runs a refresh needs, in order. Adds configured vintages (and a requested one) as partitions first."""
+    """The runs a refresh needs, in order. Adds configured vintages (and a requested one) as partitions first.
+
+    A full refresh ends with a run that renders the equity profiles of the newest release (``profiles=False`` leaves
+    it out: the test fixtures that build the whole graph do, so they do not pay for rendering)."""
     sync_configured_partitions(instance, settings.config_dir)
     if vintage and not source:
         raise RefreshError("--vintage needs --source (a vintage belongs to one source)")
@@ -67,10 +73,10 @@ def plan_refresh(
                     partition_range_tags(keys),
                 )
             )
-        return [
-            *runs,
-            PlannedRun("build and publish", MAIN_JOB, dependent, run_config=publish_config(accept_row_drops)),
-        ]
+        runs.append(PlannedRun("build and publish", MAIN_JOB, dependent, run_config=publish_config(accept_row_drops)))
+        if profiles:
+            runs.append(PlannedRun("render equity profiles", PROFILES_JOB))
+        return runs
     if source not in REFRESHABLE_SOURCES:
         raise RefreshError(f"--source must be one of {', '.join(REFRESHABLE_SOURCES)}; got {source!r}")
     job = f"refresh_{source}"
@@ -99,7 +105,8 @@ def _full_refresh_selections() -> tuple[frozenset[dg.AssetKey], frozenset[dg.Ass
     graph = build_definitions().resolve_asset_graph()
     partitioned = dg.AssetSelection.assets(*(p.asset_name for p in PARTITIONED_SOURCES))
     independent = (dg.AssetSelection.all() - partitioned - partitioned.downstream()).resolve(graph)
-    dependent = (partitioned.downstream() - partitioned).resolve(graph)
+    reports = dg.AssetSelection.assets(PROFILES_ASSET)
+    dependent = (partitioned.downstream() - partitioned - reports).resolve(graph)
     return frozenset(independent), frozenset(dependent)
 
 
@@ -160,6 +167,7 @@ def run_refresh(
     vintage: str | None = None,
     accept_row_drops: bool = False,
     no_wait: bool = False,
+    profiles: bool = True,
     instance: dg.DagsterInstance | None = None,
     out: TextIO | None = None,
     err: TextIO | None = None,
@@ -184,7 +192,7 @@ def run_refresh(
     instance = instance or dg.DagsterInstance.get()
     try:
         try:
-            runs = plan_refresh(instance, settings, source, vintage, accept_row_drops)
+            runs = plan_refresh(instance, settings, source, vintage, accept_row_drops, profiles=profiles)
         except RefreshError as error:
             print(f"error: {error}", file=err)
             return 2
@@ -226,6 +234,9 @@ def run_refresh(
     )
     print(f"  files:     {shown_path(latest.path)}", file=out)
     print(f"  published: {shown_path(settings.published_dir / PUBLISHED_DB)}", file=out)
+    profiles = settings.published_dir / "profiles" / latest.release_id / "index.html"
+    if profiles.is_file():
+        print(f"  profiles:  {shown_path(profiles)} (one page and PDF per ACH region)", file=out)
     print(
         '  try:       sdoh query "select indicator_id, vintage, count(*) as n from latest_indicator_values '
         'group by all order by all"',

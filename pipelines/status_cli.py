@@ -57,13 +57,16 @@ def open_instance(home: Path):
 
 
 def asset_graph() -> dict[Any, frozenset[Any]]:
-    """Each asset's direct inputs: every asset of the build graph and the release (``assets/build_graph.py``)."""
+    """Each asset's direct inputs: every asset of the build graph, the release (``assets/build_graph.py``) and the
+    equity profiles rendered from it."""
     from assets.build_graph import parents_by_asset
     from assets.publish.published_release import published_release
+    from assets.reports.ach_profiles import ach_profiles
 
     parents = dict(parents_by_asset())
-    for key in published_release.keys:
-        parents[key] = frozenset(published_release.asset_deps.get(key, ()))
+    for definition in (published_release, ach_profiles):
+        for key in definition.keys:
+            parents[key] = frozenset(definition.asset_deps.get(key, ()))
     return parents
 
 

@@ -18,7 +18,7 @@ from tests.conftest import instance_at
 
 defs = build_definitions()
 
-LAYERS = {"raw", "seed", "geography", "staging", "intermediate", "mart", "release"}
+LAYERS = {"raw", "seed", "geography", "staging", "intermediate", "mart", "release", "report"}
 SOURCES = set(load_attributes()["source_values"])
 PUBLISHED_PREFIX = "sdoh_published."
 
@@ -71,7 +71,9 @@ def test_layers_and_sources_of_some_assets() -> None:
 def test_documented_columns_are_the_columns_each_asset_writes(first_release, published) -> None:
     """For every asset: the table named in its definition is the table its materialization says it wrote, and the
     documented columns, in order, are that table's columns in the warehouse (or, for the release, in the published
-    file) built by the session's whole-graph run."""
+    file) built by the session's whole-graph run. The report layer (ach_profiles) is not in that run (its own run
+    renders it after publishing): tests/reports/test_ach_profiles.py compares its documented columns with the
+    profiles.csv a render of the same release writes."""
     settings, [run] = first_release
     assert run.success, "the main job failed on the real snapshot"
     warehouse = duckdb.connect(str(settings.warehouse_path), read_only=True)
@@ -79,6 +81,8 @@ def test_documented_columns_are_the_columns_each_asset_writes(first_release, pub
     try:
         with instance_at(run.instance_dir) as instance:
             for node in _nodes():
+                if node.tags.get("layer") == "report":
+                    continue
                 name = node.key.to_user_string()
                 table = str(node.metadata[TABLE_NAME])
                 documented = [c.name for c in node.metadata[COLUMN_SCHEMA].columns]

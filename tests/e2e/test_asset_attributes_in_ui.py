@@ -39,6 +39,9 @@ def test_the_ui_serves_every_assets_attributes(webserver) -> None:
             o.removeprefix("team:") for o in defined.owners
         ], name
         assert (tags["layer"], tags["source"]) == (defined.tags["layer"], defined.tags["source"]), name
+        if defined.tags["layer"] == "report":  # rendered by its own run, which first_release leaves out
+            assert node["assetMaterializations"] == [], name
+            continue
         # the stored run built every asset from the code it now has (the UI would say "code version changed")
         [materialization] = node["assetMaterializations"]
         assert materialization["runId"] in webserver.run_ids, name

@@ -144,12 +144,13 @@ def test_a_bad_mode_in_process_too(capsys, monkeypatch) -> None:
 # -- help, options, the refresh seam, .env, startup cost (fast) --------------------------------------------------
 
 HELP_NAMES = {
-    (): ["refresh", "release", "status", "query", "export", "docs", "compare", "releases"],
-    ("refresh",): ["--source", "--vintage", "--live", "--accept-row-drops", "--no-wait"],
+    (): ["refresh", "release", "status", "query", "export", "report", "docs", "compare", "releases"],
+    ("refresh",): ["--source", "--vintage", "--live", "--accept-row-drops", "--no-wait", "--no-profiles"],
     ("release",): ["--live", "--accept-row-drops", "--no-wait"],
     ("status",): ["--help"],
     ("query",): ["sql", "--format", "--release", "--max-rows"],
     ("export",): ["--ach", "--out", "--format", "--release"],
+    ("report",): ["--ach", "--all", "--release", "--out", "--no-pdf"],
     ("docs",): ["--help"],
     ("compare",): ["first", "second"],
     ("releases",): ["list", "show", "diff", "verify", "pin", "unpin", "prune"],
@@ -218,11 +219,12 @@ def stubbed_release(monkeypatch):
 
     calls = []
 
-    def fake(settings, *, source, vintage, accept_row_drops, no_wait):
+    def fake(settings, *, source, vintage, accept_row_drops, no_wait, profiles):
         calls.append(
             {"accept_row_drops": accept_row_drops, "no_wait": no_wait, "mode": settings.mode}
             | ({"source": source} if source else {})
             | ({"vintage": vintage} if vintage else {})
+            | ({} if profiles else {"profiles": False})
         )
         return 0
 
@@ -242,6 +244,8 @@ def test_refresh_and_its_alias_build_and_publish_everything(name, stubbed_releas
         {"accept_row_drops": True, "no_wait": True, "mode": "live"},  # --live: SDOH_MODE=live for the command
     ]
     assert "SDOH_MODE" not in os.environ  # and only for the command
+    assert main([name, "--no-profiles"]) == 0
+    assert stubbed_release[-1] == {"accept_row_drops": False, "no_wait": False, "mode": "snapshot", "profiles": False}
 
 
 def test_source_and_vintage_reach_the_refresh(stubbed_release) -> None:
