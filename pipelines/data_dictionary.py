@@ -64,16 +64,19 @@ _HEADER = re.compile(r"^\s*/\*(.*?)\*/", re.DOTALL)
 
 # Python-written tables in the order data flows through them (the publish asset's table is shown with the published ones)
 PYTHON_LAYERS = ("raw", "seed", "geography")
-LAYER_TITLES = {"raw": "raw", "seed": "seeds", "geography": "geographies"}
+LAYER_TITLES = {"raw": "raw", "seed": "seeds", "geography": "geographies", "report": "report"}
 
 
 def render() -> str:
     from assets.build_graph import build_assets
     from assets.publish.published_release import published_release
+    from assets.reports.ach_profiles import ach_profiles
 
     models = discover_models(SQL_DIR)
     docs = load_table_docs()
-    specs = {spec.key.to_user_string(): spec for d in (*build_assets(), published_release) for spec in d.specs}
+    specs = {
+        spec.key.to_user_string(): spec for d in (*build_assets(), published_release, ach_profiles) for spec in d.specs
+    }
     lines = [HEADER.rstrip("\n")]
     for published, source in PUBLISHED_TABLES.items():
         hidden = UNPUBLISHED_COLUMNS.get(published)
@@ -107,6 +110,12 @@ def render() -> str:
         ]
     lines += [
         *map_export_docs(),
+        "",
+        *_python_table(
+            docs["ach_profiles"],
+            specs["ach_profiles"],
+            "### `profiles.csv` (ACH equity profiles, `data/published/profiles/<release_id>/`)",
+        ),
         "",
         *_python_table(docs["published_release"], specs["published_release"], "### `releases`"),
         *RELEASE_ATTEMPTS,
