@@ -6,7 +6,10 @@ and a full-page screenshot."""
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
+import os
+import signal
 import subprocess
 import tempfile
 import time
@@ -71,7 +74,10 @@ class Tab:
 @contextmanager
 def chromium_tab(chromium: str, width: int = 1400, height: int = 3200):
     """A headless Chromium with a new profile and one blank tab; stopped afterwards."""
-    with tempfile.TemporaryDirectory() as profile:
+    # Chromium's helper processes (renderer, crashpad) may still write to the profile for a moment after the browser
+    # exits: the browser runs in its own process group, the whole group is stopped, and a file left behind does not
+    # fail the test (seen once in CI: "Directory not empty: 'Default'").
+    with tempfile.TemporaryDirectory(ignore_cleanup_errors=True) as profile:
         process = subprocess.Popen(
             [
                 chromium,
@@ -84,6 +90,7 @@ def chromium_tab(chromium: str, width: int = 1400, height: int = 3200):
             ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
+            start_new_session=True,
         )
         try:
             port_file = Path(profile) / "DevToolsActivePort"
@@ -101,9 +108,21 @@ def chromium_tab(chromium: str, width: int = 1400, height: int = 3200):
                 tab.call("Runtime.enable")
                 yield tab
         finally:
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout=10)
+            _stop_group(process)
+
+
+def _stop_group(process: subprocess.Popen) -> None:
+    """SIGTERM to the browser's process group, SIGKILL to what is left after 10 s."""
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        try:
+            os.killpg(process.pid, sig)
+        except ProcessLookupError:
+            return
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            continue
+        if sig == signal.SIGTERM:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)  # helpers that outlived the browser
+            return

@@ -10,8 +10,11 @@ exceptions, log entries (failed loads, blocked resources) and every network requ
 from __future__ import annotations
 
 import base64
+import contextlib
 import itertools
 import json
+import os
+import signal
 import subprocess
 import tempfile
 import time
@@ -53,7 +56,9 @@ class Browser:
 
     def __init__(self, chromium: str, width: int = 1100) -> None:
         self.width = width
-        self.profile = tempfile.TemporaryDirectory(prefix="sdoh-cdp-")
+        # helpers of Chromium may write to the profile briefly after the browser exits: its own process group is
+        # stopped as a whole, and a file left behind does not fail the test
+        self.profile = tempfile.TemporaryDirectory(prefix="sdoh-cdp-", ignore_cleanup_errors=True)
         self.process = subprocess.Popen(
             [
                 chromium,
@@ -72,6 +77,7 @@ class Browser:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
             stdin=subprocess.DEVNULL,
+            start_new_session=True,
         )
         active = Path(self.profile.name) / "DevToolsActivePort"
         deadline = time.monotonic() + 60
@@ -91,11 +97,16 @@ class Browser:
             if hasattr(self, "ws"):
                 self.ws.close()
         finally:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
+            for sig in (signal.SIGTERM, signal.SIGKILL):
+                try:
+                    os.killpg(self.process.pid, sig)
+                    self.process.wait(timeout=10)
+                except ProcessLookupError:
+                    break
+                except subprocess.TimeoutExpired:
+                    continue
+            with contextlib.suppress(ProcessLookupError):  # helpers that outlived the browser
+                os.killpg(self.process.pid, signal.SIGKILL)
             self.profile.cleanup()
 
     def __enter__(self) -> Browser:
