@@ -28,7 +28,7 @@ from assets.warehouse import create_table_as, table_metadata
 
 MODEL_LAYERS = ("staging", "intermediate", "marts")
 MACRO_DIR = "macros"
-_HEADER = re.compile(r"^\s*/\*(.*?)\*/", re.DOTALL)
+SQL_HEADER = re.compile(r"^\s*/\*(.*?)\*/", re.DOTALL)  # a model's (or published view's) /* YAML */ header
 _UNION_MODELS = re.compile(r'\{\{\s*union_models\(\s*"(\w+)"\s*,\s*"([\w*?]+)"\s*\)\s*\}\}')
 
 
@@ -50,7 +50,7 @@ class SqlModel:
 
 def read_model(path: Path) -> SqlModel:
     text = path.read_text()
-    match = _HEADER.match(text)
+    match = SQL_HEADER.match(text)
     if not match:
         raise ValueError(f"{path}: a model starts with a /* YAML */ header (description, grain, columns)")
     header = yaml.safe_load(match.group(1)) or {}

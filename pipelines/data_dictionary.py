@@ -3,7 +3,6 @@ cannot drift from the tables."""
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -12,7 +11,7 @@ import yaml
 from assets.asset_attributes import load_table_docs
 from assets.publish.release_writer import PUBLISHED_TABLES, UNPUBLISHED_COLUMNS
 from assets.settings import PROJECT_ROOT, SQL_DIR
-from assets.sql_models import discover_models
+from assets.sql_models import SQL_HEADER, discover_models
 
 HEADER = """# Data dictionary
 
@@ -59,8 +58,6 @@ RELEASE_ATTEMPTS = [
     "| `detail` | the whole ledger line as JSON |",
     "",
 ]
-
-_HEADER = re.compile(r"^\s*/\*(.*?)\*/", re.DOTALL)
 
 # Python-written tables in the order data flows through them (the publish asset's table is shown with the published ones)
 PYTHON_LAYERS = ("raw", "seed", "geography")
@@ -159,7 +156,7 @@ def published_view(path: Path) -> PublishedView:
     """A view of ``dbt_like_sql/published/``: its ``/* YAML */`` header (description, and the columns it adds to the
     tables it reads), or, for a plain view, its first ``--`` comment line."""
     text = path.read_text()
-    match = _HEADER.match(text)
+    match = SQL_HEADER.match(text)
     if match:
         header = yaml.safe_load(match.group(1)) or {}
         columns = {str(k): str(v) for k, v in (header.get("columns") or {}).items()}

@@ -44,9 +44,7 @@ def fmt_value(value: float | None, unit: str | None) -> str:
         return f"{_number(value, 1)} years"
     if unit == "people":
         return _number(value, 0)
-    if "rank" in unit:
-        return _number(value, 2)
-    return _number(value, 2)
+    return _number(value, 2)  # percentile ranks (0-1) and anything else
 
 
 def fmt_moe(moe: float | None, unit: str | None) -> str:

@@ -31,6 +31,17 @@ from assets.settings import PROJECT_ROOT
 
 TEMPLATES = Path(__file__).parent / "templates"
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+# Headless Chromium on these machines: root (no sandbox), no GPU, and no calls home (the network is closed; without
+# these flags Chromium retries refused connections at every start). The browser tests start it the same way.
+CHROMIUM_FLAGS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+)
 PROFILES_TABLE = "profiles.csv"
 PROFILE_COLUMNS = (
     "ach_id",
@@ -578,13 +589,7 @@ def print_pdf(html: Path, pdf: Path, timeout: float = 120) -> None:
     with tempfile.TemporaryDirectory(prefix="sdoh-chromium-") as profile:
         command = [
             CHROMIUM,
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
+            *CHROMIUM_FLAGS,
             f"--user-data-dir={profile}",
             "--no-pdf-header-footer",
             f"--print-to-pdf={pdf}",

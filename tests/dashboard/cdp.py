@@ -6,10 +6,7 @@ and a full-page screenshot."""
 from __future__ import annotations
 
 import base64
-import contextlib
 import json
-import os
-import signal
 import subprocess
 import tempfile
 import time
@@ -19,16 +16,10 @@ from pathlib import Path
 import requests
 from websockets.sync.client import connect
 
-FLAGS = (
-    "--headless",
-    "--no-sandbox",  # CI runs as root
-    "--disable-gpu",
-    "--no-first-run",
-    "--disable-background-networking",  # this machine's network is closed: no calls home
-    "--disable-component-update",
-    "--disable-sync",
-    "--hide-scrollbars",
-)
+from assets.reports.profile_render import CHROMIUM_FLAGS
+from tests.chromium import stop_group
+
+FLAGS = (*CHROMIUM_FLAGS, "--hide-scrollbars")
 
 
 class Tab:
@@ -108,21 +99,4 @@ def chromium_tab(chromium: str, width: int = 1400, height: int = 3200):
                 tab.call("Runtime.enable")
                 yield tab
         finally:
-            _stop_group(process)
-
-
-def _stop_group(process: subprocess.Popen) -> None:
-    """SIGTERM to the browser's process group, SIGKILL to what is left after 10 s."""
-    for sig in (signal.SIGTERM, signal.SIGKILL):
-        try:
-            os.killpg(process.pid, sig)
-        except ProcessLookupError:
-            return
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            continue
-        if sig == signal.SIGTERM:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(process.pid, signal.SIGKILL)  # helpers that outlived the browser
-            return
+            stop_group(process)

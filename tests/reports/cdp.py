@@ -10,17 +10,17 @@ exceptions, log entries (failed loads, blocked resources) and every network requ
 from __future__ import annotations
 
 import base64
-import contextlib
 import itertools
 import json
-import os
-import signal
 import subprocess
 import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from assets.reports.profile_render import CHROMIUM_FLAGS
+from tests.chromium import stop_group
 
 LOCAL_SCHEMES = ("file:", "data:", "about:")
 
@@ -62,13 +62,7 @@ class Browser:
         self.process = subprocess.Popen(
             [
                 chromium,
-                "--headless",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--no-first-run",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
+                *CHROMIUM_FLAGS,
                 "--hide-scrollbars",
                 "--remote-debugging-port=0",
                 f"--user-data-dir={self.profile.name}",
@@ -97,16 +91,7 @@ class Browser:
             if hasattr(self, "ws"):
                 self.ws.close()
         finally:
-            for sig in (signal.SIGTERM, signal.SIGKILL):
-                try:
-                    os.killpg(self.process.pid, sig)
-                    self.process.wait(timeout=10)
-                except ProcessLookupError:
-                    break
-                except subprocess.TimeoutExpired:
-                    continue
-            with contextlib.suppress(ProcessLookupError):  # helpers that outlived the browser
-                os.killpg(self.process.pid, signal.SIGKILL)
+            stop_group(self.process)
             self.profile.cleanup()
 
     def __enter__(self) -> Browser:
