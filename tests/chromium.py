@@ -1,16 +1,64 @@
-"""Stopping a headless Chromium that a browser test started (tests/reports/cdp.py, tests/dashboard/cdp.py).
+"""Headless Chromium for the browser tests (the Dagster UI, the equity profiles, the dashboard): finding it, driving
+one tab over the DevTools protocol until a page has drawn what it must show, and stopping it with its helpers.
+
+Why the DevTools protocol and a condition, not ``--dump-dom --virtual-time-budget``: the Dagster UI lays out its
+asset graph in a web worker and a Streamlit page draws from websocket messages; neither is bound by Chromium's
+virtual time, so a budget that is enough on a quiet machine is not on a loaded CI runner (CI once saw the asset graph
+page before its groups were drawn). Waiting for what the page must show, up to a generous deadline, is both faster
+when the machine is quiet and safe when it is not.
 
 Chromium's helper processes (renderer, crashpad) can outlive the browser for a moment and keep writing to its
 profile folder (CI once failed removing it: "Directory not empty: 'Default'"). So the browser is started in a process
-group of its own (``start_new_session=True``) and the whole group is stopped here.
+group of its own (``start_new_session=True``) and the whole group is stopped.
 """
 
 from __future__ import annotations
 
+import base64
 import contextlib
+import json
 import os
+import shutil
 import signal
 import subprocess
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from assets.reports.profile_render import CHROMIUM_FLAGS
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+READY_ENV = "SDOH_BROWSER_READY_FILE"  # .ci/run touches it when its background apt-get ends (its exit code inside)
+
+
+def wait_ready_file(variable: str, what: str, timeout: float = 600) -> None:
+    """Wait (10 min at most) for the file .ci/run writes when a background install ends; fail if it failed."""
+    ready = os.environ.get(variable)
+    if not ready:
+        return
+    deadline = time.monotonic() + timeout
+    while not Path(ready).exists() and time.monotonic() < deadline:
+        time.sleep(1)
+    status = Path(ready).read_text().strip() if Path(ready).is_file() else "timeout"
+    if status not in ("", "0"):
+        pytest.fail(f"installing {what} failed ({status}); see .ci/run's log")
+
+
+def chromium_or_skip(required: bool = True) -> str | None:
+    """The chromium path, once .ci/run's background install is done. Missing: a failure in CI, a skip locally (or
+    None when ``required`` is false, for a test that can do part of its work without a browser)."""
+    wait_ready_file(READY_ENV, "chromium")
+    if Path(CHROMIUM).is_file():
+        return CHROMIUM
+    message = f"chromium is missing at {CHROMIUM}: apt-get install chromium (.ci/run installs it)"
+    if os.environ.get("CI"):
+        pytest.fail(message)
+    if required:
+        pytest.skip(message)
+    return None
 
 
 def stop_group(process: subprocess.Popen) -> None:
@@ -23,3 +71,100 @@ def stop_group(process: subprocess.Popen) -> None:
     with contextlib.suppress(ProcessLookupError):
         os.killpg(process.pid, signal.SIGKILL)
     process.wait(timeout=10)
+
+
+class Tab:
+    """One page of a headless Chromium, driven over its DevTools websocket."""
+
+    def __init__(self, ws) -> None:
+        self.ws = ws
+        self.next_id = 0
+
+    def call(self, method: str, **params):
+        self.next_id += 1
+        self.ws.send(json.dumps({"id": self.next_id, "method": method, "params": params}))
+        while True:
+            message = json.loads(self.ws.recv(timeout=60))
+            if message.get("id") == self.next_id:
+                if "error" in message:
+                    raise RuntimeError(f"{method}: {message['error']}")
+                return message.get("result", {})
+
+    def evaluate(self, expression: str):
+        result = self.call("Runtime.evaluate", expression=expression, returnByValue=True)
+        return result.get("result", {}).get("value")
+
+    def wait_for(self, expression: str, timeout: float) -> bool:
+        """Poll a JavaScript condition until it holds (True) or ``timeout`` seconds pass (False)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.evaluate(expression):
+                return True
+            time.sleep(0.25)
+        return False
+
+    def open(self, url: str, done: str, timeout: float) -> bool:
+        """Navigate to ``url`` and wait until the JavaScript condition ``done`` holds."""
+        self.call("Page.navigate", url=url)
+        return self.wait_for(f"document.location.href === {json.dumps(url)} && ({done})", timeout)
+
+    def dom(self) -> str:
+        return self.evaluate("document.documentElement.outerHTML")
+
+    def text(self) -> str:
+        """The page's visible text, whitespace collapsed."""
+        return " ".join(self.evaluate("document.body.innerText").split())
+
+    def screenshot(self, path: Path, content_selector: str = "body") -> None:
+        """The page down to the bottom of ``content_selector`` (plus a margin), within the window: the window is
+        opened tall enough instead of resized, because resizing makes Streamlit slide its sidebar shut."""
+        box = self.evaluate(
+            f"(() => {{ const r = document.querySelector({json.dumps(content_selector)}).getBoundingClientRect();"
+            " return [window.innerWidth, window.innerHeight, Math.ceil(r.bottom)]; })()"
+        )
+        width, window_height, bottom = box
+        clip = {"x": 0, "y": 0, "width": width, "height": min(window_height, bottom + 48), "scale": 1}
+        data = self.call("Page.captureScreenshot", format="png", clip=clip)["data"]
+        path.write_bytes(base64.b64decode(data))
+
+
+@contextlib.contextmanager
+def chromium_tab(chromium: str, width: int = 1400, height: int = 3200) -> Iterator[Tab]:
+    """A headless Chromium with a new profile and one blank tab; stopped afterwards (its whole process group; a file
+    its helpers leave in the profile does not fail the test)."""
+    import requests
+    from websockets.sync.client import connect
+
+    with tempfile.TemporaryDirectory(ignore_cleanup_errors=True) as profile:
+        process = subprocess.Popen(
+            [
+                chromium,
+                *CHROMIUM_FLAGS,
+                "--hide-scrollbars",
+                f"--user-data-dir={profile}",
+                f"--window-size={width},{height}",
+                "--remote-debugging-address=127.0.0.1",
+                "--remote-debugging-port=0",
+                "about:blank",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        try:
+            port_file = Path(profile) / "DevToolsActivePort"
+            deadline = time.monotonic() + 60
+            while not (port_file.is_file() and port_file.read_text().strip()) and time.monotonic() < deadline:
+                if process.poll() is not None:
+                    raise RuntimeError(f"chromium exited with {process.returncode}")
+                time.sleep(0.1)
+            port = int(port_file.read_text().split()[0])
+            targets = requests.get(f"http://127.0.0.1:{port}/json/list", timeout=10).json()
+            page = next(t for t in targets if t["type"] == "page")
+            with connect(page["webSocketDebuggerUrl"], max_size=None) as ws:
+                tab = Tab(ws)
+                tab.call("Page.enable")
+                tab.call("Runtime.enable")
+                yield tab
+        finally:
+            stop_group(process)

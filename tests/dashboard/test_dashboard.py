@@ -26,12 +26,11 @@ import pytest
 import requests
 
 from assets.settings import PROJECT_ROOT
+from tests.chromium import chromium_or_skip, chromium_tab, wait_ready_file
 from tests.conftest import PUBLISHED_DB
-from tests.dashboard.cdp import chromium_tab
 
 DASHBOARD = PROJECT_ROOT / "docs" / "dashboard"
 DASHBOARD_PYTHON = DASHBOARD / ".venv" / "bin" / "python"
-CHROMIUM = "/usr/bin/chromium"
 ACH_ID = "wa-elevate-health"
 INDICATOR = "uninsured_rate"
 STARTUP_SECONDS = 60
@@ -49,19 +48,6 @@ def artifacts_dir() -> Path:
     return path
 
 
-def _wait_ready_file(variable: str, what: str) -> None:
-    """Wait (10 min at most) for the file .ci/run writes when a background install ends; fail if it failed."""
-    ready = os.environ.get(variable)
-    if not ready:
-        return
-    deadline = time.monotonic() + 600
-    while not Path(ready).exists() and time.monotonic() < deadline:
-        time.sleep(1)
-    status = Path(ready).read_text().strip() if Path(ready).is_file() else "timeout"
-    if status not in ("", "0"):
-        pytest.fail(f"installing {what} failed ({status}); see .ci/run's log")
-
-
 def _missing(message: str) -> None:
     if os.environ.get("CI"):
         pytest.fail(message)
@@ -70,7 +56,7 @@ def _missing(message: str) -> None:
 
 @pytest.fixture(scope="module")
 def dashboard_python() -> Path:
-    _wait_ready_file("SDOH_DASHBOARD_READY_FILE", "the dashboard's environment")
+    wait_ready_file("SDOH_DASHBOARD_READY_FILE", "the dashboard's environment")
     if not DASHBOARD_PYTHON.is_file():
         _missing(f"the dashboard's environment is missing ({DASHBOARD_PYTHON}): make dashboard-install")
     return DASHBOARD_PYTHON
@@ -78,10 +64,7 @@ def dashboard_python() -> Path:
 
 @pytest.fixture(scope="module")
 def chromium() -> str:
-    _wait_ready_file("SDOH_BROWSER_READY_FILE", "chromium")
-    if not Path(CHROMIUM).is_file():
-        _missing(f"chromium is missing at {CHROMIUM}: apt-get install chromium (.ci/run installs it)")
-    return CHROMIUM
+    return chromium_or_skip()
 
 
 @pytest.fixture(scope="module")

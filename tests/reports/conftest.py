@@ -8,7 +8,6 @@ Every test module here marks itself with the pytest-xdist group `profiles`, so t
 from __future__ import annotations
 
 import os
-import shutil
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,8 +15,8 @@ from pathlib import Path
 import pytest
 
 from assets.settings import CONFIG_DIR, PROJECT_ROOT
+from tests.chromium import chromium_or_skip
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 PDF_REGIONS = ("wa-greater-health-now", "wa-healthierhere", "ca-example-inland-empire")
 
 
@@ -25,23 +24,6 @@ def artifacts_dir() -> Path:
     path = Path(os.environ.get("SDOH_TEST_ARTIFACTS") or PROJECT_ROOT / "data" / "test-artifacts") / "profiles"
     path.mkdir(parents=True, exist_ok=True)
     return path
-
-
-def wait_for_browser() -> str | None:
-    """The chromium path, waiting for .ci/run's background apt-get when it is installing it; None (locally) when
-    chromium is not installed; a failure in CI."""
-    ready = os.environ.get("SDOH_BROWSER_READY_FILE")
-    if ready:
-        deadline = time.monotonic() + 600
-        while not Path(ready).exists() and time.monotonic() < deadline:
-            time.sleep(1)
-        if Path(ready).is_file() and Path(ready).read_text().strip() not in ("", "0"):
-            pytest.fail(f"installing chromium failed (apt-get exit {Path(ready).read_text().strip()}); see .ci/run")
-    if Path(CHROMIUM).is_file():
-        return CHROMIUM
-    if os.environ.get("CI"):
-        pytest.fail(f"chromium is missing at {CHROMIUM}: .ci/run installs it (apt-get install chromium)")
-    return None
 
 
 @dataclass(frozen=True)
@@ -65,7 +47,7 @@ def profiles(first_release, tmp_path_factory: pytest.TempPathFactory) -> Profile
     settings, [run] = first_release
     assert run.success, "the main job failed on the real snapshot"
     release = list_releases(settings.published_dir)[-1]
-    browser = wait_for_browser()
+    browser = chromium_or_skip(required=False)
     out = tmp_path_factory.mktemp("profiles") / release.release_id
     started = time.monotonic()
     # every page, and the PDFs of the three regions whose screenshots are kept (printing twelve would cost ~20 s more;

@@ -23,8 +23,9 @@ import yaml
 
 from assets.reports import profile_captions as words
 from assets.settings import PROJECT_ROOT
+from tests.chromium import chromium_or_skip
 from tests.reports.cdp import Browser
-from tests.reports.conftest import PDF_REGIONS, artifacts_dir, wait_for_browser
+from tests.reports.conftest import PDF_REGIONS, artifacts_dir
 
 pytestmark = [pytest.mark.xdist_group("profiles")]
 
@@ -188,9 +189,7 @@ def test_every_page_opens_in_chromium_without_console_errors_or_network(profiles
     """Each page and the index, loaded from disk in headless Chromium (DevTools Protocol): no console error or
     warning, no uncaught exception, no error log entry, no request other than file:/data:. Full-page screenshots of
     two Washington ACHs and one California example are kept."""
-    browser = wait_for_browser()
-    if browser is None:
-        pytest.skip("chromium is not installed (apt-get install chromium); CI installs it")
+    browser = chromium_or_skip()
     shots = artifacts_dir()
     problems = {}
     with Browser(browser) as chromium:
