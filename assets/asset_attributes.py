@@ -28,13 +28,13 @@ import dagster as dg
 import yaml
 
 from assets.settings import CONFIG_DIR, PROJECT_ROOT
+from sources.core.config_io import parse_yaml
 
 ATTRIBUTES_FILE = CONFIG_DIR / "asset_attributes.yaml"
 TABLE_DOCS = "assets/*/tables.yaml"  # from the project root
 COLUMN_SCHEMA = "dagster/column_schema"
 TABLE_NAME = "dagster/table_name"
 KIND_TAG = "dagster/kind/"
-_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when present: read at every code-location load
 
 
 @dataclass(frozen=True)
@@ -55,7 +55,7 @@ class TableDoc:
 
 def _read_yaml(path: Path) -> Any:
     try:
-        return yaml.load(path.read_text(), Loader=_LOADER)
+        return parse_yaml(path.read_text())
     except yaml.YAMLError as error:
         raise ValueError(f"{path}: not valid YAML: {error}") from None
 

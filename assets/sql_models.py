@@ -20,11 +20,11 @@ from pathlib import Path
 
 import dagster as dg
 import sqlglot
-import yaml
 from dagster_duckdb import DuckDBResource
 from sqlglot import exp
 
 from assets.warehouse import create_table_as, table_metadata
+from sources.core.config_io import parse_yaml
 
 MODEL_LAYERS = ("staging", "intermediate", "marts")
 MACRO_DIR = "macros"
@@ -53,7 +53,7 @@ def read_model(path: Path) -> SqlModel:
     match = SQL_HEADER.match(text)
     if not match:
         raise ValueError(f"{path}: a model starts with a /* YAML */ header (description, grain, columns)")
-    header = yaml.safe_load(match.group(1)) or {}
+    header = parse_yaml(match.group(1)) or {}
     if header.get("columns_from"):
         # a table with the same columns as another model documents them once, there; `columns_added` documents the
         # ones this model adds, placed after the column `columns_added_after` names (else at the end)

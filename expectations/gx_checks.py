@@ -32,6 +32,7 @@ import dagster as dg
 from dagster_duckdb import DuckDBResource
 
 from assets.resources import SdohSources
+from sources.core.config_io import parse_yaml
 
 SEVERITIES = ("critical", "warning", "info")
 _MAX_EXAMPLES = 5
@@ -196,11 +197,10 @@ def _parameters(suite: dict[str, Any]) -> dict[str, tuple[str, str]]:
 
 def load_checks_config(config_dir: Path) -> dict[str, Any]:
     """``config/checks.yaml``: tolerances and expected coverage the query checks read (sections of records)."""
-    import yaml
 
     path = Path(config_dir) / CHECKS_CONFIG
     try:
-        raw = yaml.safe_load(path.read_text())
+        raw = parse_yaml(path.read_text())
     except FileNotFoundError:
         raise ValueError(f"{path}: not found; the data checks read their tolerances from it") from None
     if not isinstance(raw, dict):

@@ -6,12 +6,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
-
 from assets.asset_attributes import load_table_docs
 from assets.publish.release_writer import PUBLISHED_TABLES, UNPUBLISHED_COLUMNS
 from assets.settings import PROJECT_ROOT, SQL_DIR
 from assets.sql_models import SQL_HEADER, discover_models
+from sources.core.config_io import parse_yaml
 
 HEADER = """# Data dictionary
 
@@ -158,7 +157,7 @@ def published_view(path: Path) -> PublishedView:
     text = path.read_text()
     match = SQL_HEADER.match(text)
     if match:
-        header = yaml.safe_load(match.group(1)) or {}
+        header = parse_yaml(match.group(1)) or {}
         columns = {str(k): str(v) for k, v in (header.get("columns") or {}).items()}
         return PublishedView(path.stem, path, " ".join(str(header.get("description", "")).split()), columns)
     return PublishedView(path.stem, path, text.splitlines()[0].removeprefix("--").strip(), {})

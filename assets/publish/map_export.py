@@ -21,9 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from assets.settings import CONFIG_DIR
+from sources.core.config_io import parse_yaml
 
 MAPS_CONFIG = "maps.yaml"
 WEB_SIGNIFICANT_FIGURES = 9
@@ -66,7 +65,7 @@ class MapSettings:
 def load_map_settings(config_dir: Path = CONFIG_DIR) -> MapSettings:
     """Read and validate ``config/maps.yaml``."""
     path = Path(config_dir) / MAPS_CONFIG
-    raw = yaml.safe_load(path.read_text()) or {}
+    raw = parse_yaml(path.read_text()) or {}
     decimals = raw.get("coordinate_decimals")
     if not isinstance(decimals, int) or not 3 <= decimals <= 8:
         raise MapConfigError(f"{path}: coordinate_decimals must be an integer from 3 to 8, got {decimals!r}")

@@ -29,7 +29,6 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
-import yaml
 
 from assets.publish.release_writer import (
     PUBLISHED_DB,
@@ -40,6 +39,7 @@ from assets.publish.release_writer import (
     verify_release,
 )
 from assets.settings import SQL_DIR
+from sources.core.config_io import parse_yaml
 from sources.core.hashing import sha256_file
 
 log = logging.getLogger(__name__)
@@ -63,7 +63,7 @@ def load_policy(config_dir: Path) -> ReleasePolicy:
     path = Path(config_dir) / "releases.yaml"
     if not path.is_file():
         return ReleasePolicy()
-    raw = yaml.safe_load(path.read_text()) or {}
+    raw = parse_yaml(path.read_text()) or {}
     policy = ReleasePolicy(
         keep_last=int((raw.get("retention") or {}).get("keep_last", 10)),
         max_row_drop_share=float((raw.get("audit") or {}).get("max_row_drop_share", 0.02)),

@@ -16,9 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from assets.settings import SQL_DIR
+from sources.core.config_io import parse_yaml
 
 REPORT_SQL = SQL_DIR / "reports"
 RELEASE_TABLES = ("indicator_values", "indicator_catalog", "geographies", "disparities", "groups")
@@ -63,7 +62,7 @@ class ProfileConfig:
 def load_profile_config(config_dir: Path) -> ProfileConfig:
     """config/profiles.yaml, checked for shape (an unknown indicator is caught against the release's catalog)."""
     path = config_dir / PROFILES_CONFIG
-    raw = yaml.safe_load(path.read_text()) or {}
+    raw = parse_yaml(path.read_text()) or {}
     try:
         groups = tuple(
             GroupIndicator(str(g["indicator"]), str(g["likely"]), str(g.get("people") or "residents"))
