@@ -170,14 +170,28 @@ def copy_working_state(settings: Settings, data_dir: Path, *, published: bool = 
     """`settings` moved to a new working folder holding a COPY of its warehouse (and of its published releases
     unless ``published=False``), with any other setting changed by `changes`.
 
-    Copied byte for byte, never linked: DuckDB writes its file in place, so a link would let a test's run change
-    the state other tests read."""
+    The warehouse is copied byte for byte, never linked: DuckDB writes its file in place, so a link would let a
+    test's run change the state other tests read. The published folder's release files and DuckDB file are HARD
+    LINKS (a release is never written again once promoted; the published DuckDB file is replaced by ``os.replace``,
+    never written in place), which spares ~250 MB of writes per copy; everything else in it (the ledger, appended to;
+    the pins) is copied."""
     shutil.copytree(settings.warehouse_path.parent, data_dir / settings.warehouse_path.parent.name)
     if published:
-        shutil.copytree(settings.published_dir, data_dir / settings.published_dir.name)
+        root = settings.published_dir
+        shutil.copytree(root, data_dir / root.name, copy_function=lambda s, t: _link_immutable(root, s, t))
     if instance_dir_of(settings).is_dir():  # the Dagster instance that knows how those tables were built
         shutil.copytree(instance_dir_of(settings), data_dir / instance_dir_of(settings).name)
     return replace(settings, data_dir=data_dir, **changes)
+
+
+def _link_immutable(published_dir: Path, source: str, target: str) -> None:
+    """copytree's copy function for a published folder: hard links for the files written once (release files, the
+    published DuckDB file), copies for the rest."""
+    inside = Path(source).relative_to(published_dir)
+    if inside.as_posix() == PUBLISHED_DB or inside.parts[0] == "releases":
+        os.link(source, target)
+    else:
+        shutil.copy2(source, target)
 
 
 def published_hashes(published_dir: Path) -> dict[str, str]:

@@ -3,7 +3,8 @@
 The publish asset calls :func:`publish_from_warehouse` after it has proven (from the Dagster instance) that every
 check passed on the tables it reads; the tests call it directly to race publishes against readers. It takes the
 working folder's writer lock (re-entrantly, so a run that already holds it goes on), and every outcome is a line in
-the ledger: ``published``, ``unchanged`` (content equal to the latest release: nothing new is written),
+the ledger: ``published``, ``unchanged`` (content equal to the latest release, told from the warehouse before a file
+is written: nothing new is written),
 ``failed_audit`` (the staged tables broke an audit: the staged folder is deleted, the latest release and the
 published DuckDB file are untouched, byte for byte) or ``failed`` (an error while publishing).
 """
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import duckdb
@@ -34,6 +36,7 @@ from assets.publish.release_writer import (
     promote_release,
     record_audit,
     stage_release,
+    warehouse_content_hashes,
 )
 from assets.settings import Settings
 from assets.writer_lock import hold_writer_lock
@@ -87,6 +90,9 @@ def publish_from_warehouse(
             log(f"removed what an interrupted publish left behind: {item}")
         releases = list_releases(published_dir)
         previous = releases[-1] if releases else None
+        if previous is not None and warehouse_content_hashes(con) == content_hashes(previous):
+            # nothing new: decided from the warehouse, before writing a file (see warehouse_content_hashes)
+            return _unchanged(published_dir, previous, run_id, leftovers, log)
         staged = stage_release(
             con, published_dir, {**provenance, "accepted_row_drops": accept_row_drops}, exporter=exporter
         )
@@ -100,18 +106,7 @@ def publish_from_warehouse(
             staged_hashes = {n: t["content_sha256"] for n, t in staged.manifest["tables"].items()}
             if previous is not None and content_hashes(previous) == staged_hashes:
                 discard_staged(staged)
-                append_ledger(
-                    published_dir,
-                    "unchanged",
-                    run_id=run_id,
-                    release_id=previous.release_id,
-                    reasons=[f"the tables' content equals the latest release {previous.release_id}'s"],
-                )
-                log(f"no new release: the tables equal the latest release {previous.release_id} (content hashes)")
-                if not serves_latest(published_dir):  # a crash between promoting a release and swapping the file
-                    rebuild_published_db(published_dir)
-                    log(f"rebuilt {published_dir / 'sdoh_published.duckdb'}: it did not serve {previous.release_id}")
-                return PublishOutcome("unchanged", previous, leftovers_removed=leftovers)
+                return _unchanged(published_dir, previous, run_id, leftovers, log)
             staged = record_audit(
                 staged,
                 {
@@ -152,3 +147,21 @@ def publish_from_warehouse(
         )
         log(f"published {db}" + (f"; pruned {', '.join(pruned)} (config/releases.yaml keep_last)" if pruned else ""))
         return PublishOutcome("published", release, pruned, leftovers)
+
+
+def _unchanged(
+    published_dir: Path, previous: Release, run_id: str | None, leftovers: list[str], log: Callable[[str], None]
+) -> PublishOutcome:
+    """Nothing new to publish: say so in the ledger and the log; the latest release stays as it is."""
+    append_ledger(
+        published_dir,
+        "unchanged",
+        run_id=run_id,
+        release_id=previous.release_id,
+        reasons=[f"the tables' content equals the latest release {previous.release_id}'s"],
+    )
+    log(f"no new release: the tables equal the latest release {previous.release_id} (content hashes)")
+    if not serves_latest(published_dir):  # a crash between promoting a release and swapping the file
+        rebuild_published_db(published_dir)
+        log(f"rebuilt {published_dir / 'sdoh_published.duckdb'}: it did not serve {previous.release_id}")
+    return PublishOutcome("unchanged", previous, leftovers_removed=leftovers)

@@ -17,21 +17,31 @@ from sources.indicator_config import load_project_config
 from tests.sources.census_replay_server import CensusReplayServer
 
 KEY = "test-key-live-asset-42"
+# Two consecutive vintages landed as one partition range, as `sdoh refresh` lands every configured vintage: 41 of the
+# 158 configured calls (county tables and subject tables of 2014-2018 and 2013-2017), which exercise every code path
+# of the live landing; all 158 cost this suite ~35 s more and prove nothing further (the snapshot runs parse them all).
+VINTAGES = ["2017", "2018"]
 
 
-def test_census_api_raw_live_lands_every_response_and_parses_like_the_snapshot(
+def test_census_api_raw_live_lands_every_response_of_its_vintages_and_parses_like_the_snapshot(
     snapshot_dir: Path, tmp_path: Path
 ) -> None:
     config = load_project_config(CONFIG_DIR)
-    calls = plan_requests(config.indicator_variables, config.census_datasets, config.identities)
+    calls = [
+        c
+        for c in plan_requests(config.indicator_variables, config.census_datasets, config.identities)
+        if c.vintage in VINTAGES
+    ]
     warehouse = tmp_path / "warehouse.duckdb"
     with CensusReplayServer(snapshot_dir, accepted_key=KEY) as server, dg.instance_for_test() as instance:
-        # every configured vintage in one run, as `sdoh refresh` lands a partitioned source
+        # a range of vintages in one run, as `sdoh refresh` lands a partitioned source
         sync_configured_partitions(instance, CONFIG_DIR)
+        keys = instance.get_dynamic_partitions(CENSUS_API.name)
+        assert keys[keys.index(VINTAGES[0]) : keys.index(VINTAGES[-1]) + 1] == VINTAGES
         result = dg.materialize(
             [census_api_raw],
             instance=instance,
-            tags=partition_range_tags(instance.get_dynamic_partitions(CENSUS_API.name)),
+            tags=partition_range_tags(VINTAGES),
             resources={
                 "sdoh": SdohSources(
                     snapshot_dir=str(snapshot_dir),
@@ -47,7 +57,7 @@ def test_census_api_raw_live_lands_every_response_and_parses_like_the_snapshot(
     assert result.success
     # One HTTP call per planned call, each with the key, never more than 49 fields (NAME included): the census
     # package sends that many as one call.
-    assert len(requests_made) == len(calls)
+    assert len(calls) == 41 and len(requests_made) == len(calls)
     assert all(len(r.get_variables) <= 49 for r in requests_made)
     assert all(r.params["key"] == [KEY] for r in requests_made)
 
