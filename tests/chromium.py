@@ -18,6 +18,7 @@ import base64
 import contextlib
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -29,22 +30,19 @@ from pathlib import Path
 import pytest
 
 from assets.reports.profile_render import CHROMIUM_FLAGS
+from assets.settings import PROJECT_ROOT
+from tests.ci_installs import wait_ready_file
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 READY_ENV = "SDOH_BROWSER_READY_FILE"  # .ci/run touches it when its background apt-get ends (its exit code inside)
 
 
-def wait_ready_file(variable: str, what: str, timeout: float = 600) -> None:
-    """Wait (10 min at most) for the file .ci/run writes when a background install ends; fail if it failed."""
-    ready = os.environ.get(variable)
-    if not ready:
-        return
-    deadline = time.monotonic() + timeout
-    while not Path(ready).exists() and time.monotonic() < deadline:
-        time.sleep(1)
-    status = Path(ready).read_text().strip() if Path(ready).is_file() else "timeout"
-    if status not in ("", "0"):
-        pytest.fail(f"installing {what} failed ({status}); see .ci/run's log")
+def artifacts_dir(name: str) -> Path:
+    """Where a browser test keeps its screenshots and pages for people to look at: ``$SDOH_TEST_ARTIFACTS/<name>``
+    (default ``data/test-artifacts/<name>``)."""
+    path = Path(os.environ.get("SDOH_TEST_ARTIFACTS") or PROJECT_ROOT / "data" / "test-artifacts") / name
+    path.mkdir(parents=True, exist_ok=True)
+    return path
 
 
 def chromium_or_skip(required: bool = True) -> str | None:
@@ -59,6 +57,12 @@ def chromium_or_skip(required: bool = True) -> str | None:
     if required:
         pytest.skip(message)
     return None
+
+
+def visible_text(html: str) -> str:
+    """A page's text from its DOM, roughly: scripts and styles dropped, tags dropped (text inside SVG kept),
+    whitespace collapsed."""
+    return " ".join(re.sub(r"<[^>]+>", " ", re.sub(r"<(script|style)\b.*?</\1>", " ", html, flags=re.S)).split())
 
 
 def stop_group(process: subprocess.Popen) -> None:
@@ -111,10 +115,6 @@ class Tab:
     def dom(self) -> str:
         return self.evaluate("document.documentElement.outerHTML")
 
-    def text(self) -> str:
-        """The page's visible text, whitespace collapsed."""
-        return " ".join(self.evaluate("document.body.innerText").split())
-
     def screenshot(self, path: Path, content_selector: str = "body") -> None:
         """The page down to the bottom of ``content_selector`` (plus a margin), within the window: the window is
         opened tall enough instead of resized, because resizing makes Streamlit slide its sidebar shut."""
@@ -129,42 +129,53 @@ class Tab:
 
 
 @contextlib.contextmanager
-def chromium_tab(chromium: str, width: int = 1400, height: int = 3200) -> Iterator[Tab]:
-    """A headless Chromium with a new profile and one blank tab; stopped afterwards (its whole process group; a file
-    its helpers leave in the profile does not fail the test)."""
-    import requests
-    from websockets.sync.client import connect
-
-    with tempfile.TemporaryDirectory(ignore_cleanup_errors=True) as profile:
+def devtools_chromium(chromium: str, *flags: str) -> Iterator[tuple[int, str]]:
+    """A headless Chromium with a new profile, its DevTools port open on loopback and a blank page; yields (port,
+    the browser's websocket path). Stopped afterwards: its whole process group, and a file its helpers leave in the
+    profile does not fail the test."""
+    with tempfile.TemporaryDirectory(prefix="sdoh-chromium-", ignore_cleanup_errors=True) as profile:
         process = subprocess.Popen(
             [
                 chromium,
                 *CHROMIUM_FLAGS,
                 "--hide-scrollbars",
+                *flags,
                 f"--user-data-dir={profile}",
-                f"--window-size={width},{height}",
                 "--remote-debugging-address=127.0.0.1",
                 "--remote-debugging-port=0",
                 "about:blank",
             ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
+            stdin=subprocess.DEVNULL,
             start_new_session=True,
         )
         try:
-            port_file = Path(profile) / "DevToolsActivePort"
+            active = Path(profile) / "DevToolsActivePort"  # "<port>\n<browser websocket path>" once it listens
             deadline = time.monotonic() + 60
-            while not (port_file.is_file() and port_file.read_text().strip()) and time.monotonic() < deadline:
+            while not (active.is_file() and len(active.read_text().splitlines()) >= 2):
                 if process.poll() is not None:
                     raise RuntimeError(f"chromium exited with {process.returncode}")
+                if time.monotonic() > deadline:
+                    raise RuntimeError("chromium did not open its DevTools port within 60 s")
                 time.sleep(0.1)
-            port = int(port_file.read_text().split()[0])
-            targets = requests.get(f"http://127.0.0.1:{port}/json/list", timeout=10).json()
-            page = next(t for t in targets if t["type"] == "page")
-            with connect(page["webSocketDebuggerUrl"], max_size=None) as ws:
-                tab = Tab(ws)
-                tab.call("Page.enable")
-                tab.call("Runtime.enable")
-                yield tab
+            port, path = active.read_text().splitlines()[:2]
+            yield int(port), path
         finally:
             stop_group(process)
+
+
+@contextlib.contextmanager
+def chromium_tab(chromium: str, width: int = 1400, height: int = 3200) -> Iterator[Tab]:
+    """One blank tab of a :func:`devtools_chromium`, ``width`` x ``height``."""
+    import requests
+    from websockets.sync.client import connect
+
+    with devtools_chromium(chromium, f"--window-size={width},{height}") as (port, _):
+        targets = requests.get(f"http://127.0.0.1:{port}/json/list", timeout=10).json()
+        page = next(t for t in targets if t["type"] == "page")
+        with connect(page["webSocketDebuggerUrl"], max_size=None) as ws:
+            tab = Tab(ws)
+            tab.call("Page.enable")
+            tab.call("Runtime.enable")
+            yield tab

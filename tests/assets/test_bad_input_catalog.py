@@ -24,7 +24,13 @@ import duckdb
 import pytest
 
 from tests.assets import test_bad_input
-from tests.assets.test_bad_input import _check_evaluations, _failure_text, _generated_variant, _on_bad_snapshot
+from tests.assets.test_bad_input import (
+    BAD_FILE_VINTAGE,
+    _check_evaluations,
+    _failure_text,
+    _generated_variant,
+    _on_bad_snapshot,
+)
 from tests.conftest import (
     assets_materialized,
     published_hashes,
@@ -58,12 +64,6 @@ IDENTITIES = "int_source_identities:gx_int_source_identities"
 
 
 # ---------------------------------------------------------------------------------------------------- helpers
-
-
-# The vintage of every GENERATED bad file of a partitioned source below. A run re-lands only that vintage, as
-# `sdoh refresh --source S --vintage V` would: the copied warehouse keeps the other vintages' good rows, and
-# everything downstream is rebuilt from all of them.
-BAD_FILE_VINTAGE = {"census_api_raw": "2018", "cdc_places_raw": "2022", "cdc_svi_raw": "2022"}
 
 
 def _run(settings, *assets: str) -> dg.ExecuteInProcessResult:

@@ -26,7 +26,8 @@ import pytest
 import requests
 
 from assets.settings import PROJECT_ROOT
-from tests.chromium import chromium_or_skip, chromium_tab, wait_ready_file
+from tests.chromium import artifacts_dir, chromium_or_skip, chromium_tab, visible_text
+from tests.ci_installs import wait_ready_file
 from tests.conftest import PUBLISHED_DB
 
 DASHBOARD = PROJECT_ROOT / "docs" / "dashboard"
@@ -40,12 +41,6 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
-
-
-def artifacts_dir() -> Path:
-    path = Path(os.environ.get("SDOH_TEST_ARTIFACTS") or PROJECT_ROOT / "data" / "test-artifacts") / "dashboard"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
 
 
 def _missing(message: str) -> None:
@@ -120,7 +115,7 @@ def table_after(dom: str, marker: str) -> list[list[str]]:
 def test_ach_page_shows_the_published_values(chromium: str, dashboard: tuple[str, Path]) -> None:
     url, db = dashboard
     started = time.monotonic()
-    out = artifacts_dir()
+    out = artifacts_dir("dashboard")
     # done: every table drawn (the counties' table is the page's last element) and nothing still running
     done = (
         "document.body.innerText.includes('Counties') && document.querySelectorAll('table').length >= 7"
@@ -129,14 +124,14 @@ def test_ach_page_shows_the_published_values(chromium: str, dashboard: tuple[str
     with chromium_tab(chromium) as tab:
         tab.call("Page.navigate", url=f"{url}/{ACH_ID}")
         rendered = tab.wait_for(done, timeout=60)
-        dom = tab.evaluate("document.documentElement.outerHTML")
+        dom = tab.dom()
         (out / f"{ACH_ID}.html").write_text(dom)
         tab.screenshot(out / f"{ACH_ID}.png", "[data-testid=stMainBlockContainer]")
     seconds = time.monotonic() - started
     screenshot = out / f"{ACH_ID}.png"
     assert rendered, f"the page did not finish drawing within 60 s; see {screenshot}"
     assert screenshot.stat().st_size > 50_000, f"blank screenshot {screenshot}"
-    text = " ".join(re.sub(r"<[^>]+>", " ", re.sub(r"<(script|style)\b.*?</\1>", " ", dom, flags=re.S)).split())
+    text = visible_text(dom)
     for error in ("Traceback", "Error", "No published file"):
         assert error not in text, f"the page shows {error!r}; see {screenshot}"
 

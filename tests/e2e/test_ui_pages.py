@@ -11,15 +11,13 @@ fails in CI.
 from __future__ import annotations
 
 import json
-import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from assets.settings import PROJECT_ROOT
-from tests.chromium import chromium_or_skip, chromium_tab
+from tests.chromium import artifacts_dir, chromium_or_skip, chromium_tab, visible_text
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e")]
 
@@ -49,12 +47,6 @@ GROUPS = (
 )
 
 
-def artifacts_dir() -> Path:
-    path = Path(os.environ.get("SDOH_TEST_ARTIFACTS") or PROJECT_ROOT / "data" / "test-artifacts") / "screenshots"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
-
-
 @dataclass(frozen=True)
 class Page:
     name: str
@@ -65,17 +57,13 @@ class Page:
     @property
     def text(self) -> str:
         """The page's text, roughly: tags dropped (the graph's labels sit in SVG), whitespace collapsed."""
-        return _visible_text(self.dom)
+        return visible_text(self.dom)
 
     @property
     def graph_text(self) -> str:
         """The text drawn in the asset graph itself (its nodes are HTML in SVG foreignObjects), not the sidebar's
         list of groups, which shows before the graph is laid out."""
-        return _visible_text(" ".join(re.findall(r"<foreignObject\b.*?</foreignObject>", self.dom, flags=re.S)))
-
-
-def _visible_text(html: str) -> str:
-    return " ".join(re.sub(r"<[^>]+>", " ", re.sub(r"<(script|style)\b.*?</\1>", " ", html, flags=re.S)).split())
+        return visible_text(" ".join(re.findall(r"<foreignObject\b.*?</foreignObject>", self.dom, flags=re.S)))
 
 
 # JavaScript: the text of the asset graph's nodes (see Page.graph_text)
@@ -85,7 +73,7 @@ GRAPH_TEXT_JS = "Array.from(document.querySelectorAll('svg foreignObject')).map(
 def render_pages(browser: str, pages: dict[str, tuple[str, str]]) -> dict[str, Page]:
     """Open every ``{name: (url, JavaScript condition)}`` in turn in one tab, waiting until the condition holds (or
     PAGE_TIMEOUT passes), saving ``<name>.png`` and ``<name>.html``."""
-    out = artifacts_dir()
+    out = artifacts_dir("screenshots")
     rendered = {}
     with chromium_tab(browser, WIDTH, HEIGHT) as tab:
         for name, (url, done) in pages.items():

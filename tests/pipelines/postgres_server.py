@@ -18,7 +18,6 @@ import shutil
 import socket
 import subprocess
 import tempfile
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -26,8 +25,9 @@ from pathlib import Path
 
 import pytest
 
+from tests.ci_installs import APT_READY_ENV, wait_ready_file
+
 INITDB_GLOB = "/usr/lib/postgresql/*/bin/initdb"
-APT_READY_ENV = "SDOH_APT_READY_FILE"
 APT_WAIT_SECONDS = 900  # apt-get installs chromium and postgresql together; a loaded CI machine takes minutes
 START_SECONDS = 60
 
@@ -58,21 +58,9 @@ class PostgresServer:
         )
 
 
-def _wait_for_apt() -> None:
-    ready = os.environ.get(APT_READY_ENV)
-    if not ready:
-        return
-    deadline = time.monotonic() + APT_WAIT_SECONDS
-    while not Path(ready).exists() and time.monotonic() < deadline:
-        time.sleep(1)
-    status = Path(ready).read_text().strip() if Path(ready).is_file() else "timeout"
-    if status not in ("", "0"):
-        pytest.fail(f"installing the tests' Debian packages failed (apt-get exit {status}); see .ci/run's log")
-
-
 def server_binaries() -> Path:
     """The newest installed PostgreSQL server's bin folder; fails (in CI) or skips (elsewhere) naming the fix."""
-    _wait_for_apt()
+    wait_ready_file(APT_READY_ENV, "the tests' Debian packages (apt-get)", APT_WAIT_SECONDS)
     found = sorted(glob.glob(INITDB_GLOB), key=lambda p: int(Path(p).parts[-3]))
     if found:
         return Path(found[-1]).parent

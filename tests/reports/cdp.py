@@ -10,17 +10,15 @@ exceptions, log entries (failed loads, blocked resources) and every network requ
 from __future__ import annotations
 
 import base64
+import contextlib
 import itertools
 import json
-import subprocess
-import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from assets.reports.profile_render import CHROMIUM_FLAGS
-from tests.chromium import stop_group
+from tests.chromium import devtools_chromium
 
 LOCAL_SCHEMES = ("file:", "data:", "about:")
 
@@ -55,44 +53,23 @@ class Browser:
     """One headless Chromium for several pages (one tab each, one after another)."""
 
     def __init__(self, chromium: str, width: int = 1100) -> None:
-        self.width = width
-        # helpers of Chromium may write to the profile briefly after the browser exits: its own process group is
-        # stopped as a whole, and a file left behind does not fail the test
-        self.profile = tempfile.TemporaryDirectory(prefix="sdoh-cdp-", ignore_cleanup_errors=True)
-        self.process = subprocess.Popen(
-            [
-                chromium,
-                *CHROMIUM_FLAGS,
-                "--hide-scrollbars",
-                "--remote-debugging-port=0",
-                f"--user-data-dir={self.profile.name}",
-                "about:blank",
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            stdin=subprocess.DEVNULL,
-            start_new_session=True,
-        )
-        active = Path(self.profile.name) / "DevToolsActivePort"
-        deadline = time.monotonic() + 60
-        while not (active.is_file() and len(active.read_text().splitlines()) >= 2):
-            if self.process.poll() is not None or time.monotonic() > deadline:
-                self.close()
-                raise RuntimeError("chromium did not open its DevTools port")
-            time.sleep(0.1)
-        port, path = active.read_text().splitlines()[:2]
         from websockets.sync.client import connect
 
-        self.ws = connect(f"ws://127.0.0.1:{port}{path}", max_size=2**28, open_timeout=30)
+        self.width = width
+        self._stack = contextlib.ExitStack()
+        try:
+            port, path = self._stack.enter_context(devtools_chromium(chromium))
+            self.ws = self._stack.enter_context(
+                connect(f"ws://127.0.0.1:{port}{path}", max_size=2**28, open_timeout=30)
+            )
+        except BaseException:
+            self._stack.close()
+            raise
         self._ids = itertools.count(1)
 
     def close(self) -> None:
-        try:
-            if hasattr(self, "ws"):
-                self.ws.close()
-        finally:
-            stop_group(self.process)
-            self.profile.cleanup()
+        """Close the DevTools connection, then stop the browser (tests/chromium.py)."""
+        self._stack.close()
 
     def __enter__(self) -> Browser:
         return self

@@ -7,23 +7,16 @@ Every test module here marks itself with the pytest-xdist group `profiles`, so t
 
 from __future__ import annotations
 
-import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from assets.settings import CONFIG_DIR, PROJECT_ROOT
+from assets.settings import CONFIG_DIR
 from tests.chromium import chromium_or_skip
 
 PDF_REGIONS = ("wa-greater-health-now", "wa-healthierhere", "ca-example-inland-empire")
-
-
-def artifacts_dir() -> Path:
-    path = Path(os.environ.get("SDOH_TEST_ARTIFACTS") or PROJECT_ROOT / "data" / "test-artifacts") / "profiles"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
 
 
 @dataclass(frozen=True)

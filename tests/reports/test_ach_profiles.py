@@ -14,7 +14,6 @@ import os
 import re
 import shutil
 import subprocess
-import time
 from pathlib import Path
 
 import duckdb
@@ -23,9 +22,10 @@ import yaml
 
 from assets.reports import profile_captions as words
 from assets.settings import PROJECT_ROOT
-from tests.chromium import chromium_or_skip
+from tests.chromium import artifacts_dir, chromium_or_skip
+from tests.ci_installs import APT_READY_ENV, wait_ready_file
 from tests.reports.cdp import Browser
-from tests.reports.conftest import PDF_REGIONS, artifacts_dir
+from tests.reports.conftest import PDF_REGIONS
 
 pytestmark = [pytest.mark.xdist_group("profiles")]
 
@@ -66,7 +66,7 @@ def test_every_region_has_a_page_and_the_index_links_them(profiles) -> None:
         assert not re.search(r"""(src|href)=["']https?:""", page), ach_id
         assert "@import" not in page and "url(http" not in page, ach_id
     timing = {"profiles": len(profiles.rendered), "seconds": round(profiles.seconds, 1), "pdfs": profiles.pdf}
-    (artifacts_dir() / "render.json").write_text(json.dumps(timing) + "\n")  # what rendering costs the suite
+    (artifacts_dir("profiles") / "render.json").write_text(json.dumps(timing) + "\n")  # what rendering costs the suite
 
 
 def test_pages_show_labels_not_raw_group_ids(profiles) -> None:
@@ -190,7 +190,7 @@ def test_every_page_opens_in_chromium_without_console_errors_or_network(profiles
     warning, no uncaught exception, no error log entry, no request other than file:/data:. Full-page screenshots of
     two Washington ACHs and one California example are kept."""
     browser = chromium_or_skip()
-    shots = artifacts_dir()
+    shots = artifacts_dir("profiles")
     problems = {}
     with Browser(browser) as chromium:
         # the client really sees errors: a page with a console error, an exception and an external image
@@ -218,10 +218,7 @@ def test_the_pdfs_open(profiles) -> None:
     profiles.csv records. Page counts and sizes are written to $SDOH_TEST_ARTIFACTS/profiles/pdfs.json."""
     if not profiles.pdf:
         pytest.skip("no PDFs: chromium is not installed")
-    ready = os.environ.get("SDOH_APT_READY_FILE")  # .ci/run may still be installing poppler-utils
-    deadline = time.monotonic() + 600
-    while ready and not Path(ready).exists() and time.monotonic() < deadline:
-        time.sleep(1)
+    wait_ready_file(APT_READY_ENV, "poppler-utils (apt-get)")  # .ci/run may still be installing it
     pdftoppm = shutil.which("pdftoppm")
     if pdftoppm is None:
         if os.environ.get("CI"):
@@ -240,7 +237,7 @@ def test_the_pdfs_open(profiles) -> None:
         images = sorted(out.glob("page*.png"))
         assert len(images) == p.pdf_pages >= 1, (p.ach_id, len(images), p.pdf_pages)
         facts[p.ach_id] = {"pages": p.pdf_pages, "bytes": p.pdf_bytes}
-    (artifacts_dir() / "pdfs.json").write_text(json.dumps(facts, indent=1) + "\n")
+    (artifacts_dir("profiles") / "pdfs.json").write_text(json.dumps(facts, indent=1) + "\n")
     print(json.dumps(facts))
 
 
